@@ -1,0 +1,1 @@
+"""Actionwave: advocacy campaigns that move with a bill in the U.S. Congress."""

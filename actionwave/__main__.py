@@ -1,0 +1,3 @@
+from actionwave.cli import main
+
+main()

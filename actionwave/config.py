@@ -1,0 +1,133 @@
+"""All configuration, read from the environment in one place.
+
+With nothing set, Actionwave runs on the *embedded default*: a SQLite database and a SQLite-backed
+Celery broker under ``instance/``, and mail written as ``.eml`` files to ``instance/outbox/``.
+Production sets ``DATABASE_URL`` (PostgreSQL) and ``BROKER_URL``/``REDIS_URL`` (Redis).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+
+
+class SettingsError(ValueError):
+    """A setting in the environment has a value we cannot use."""
+
+
+def _bool(value: str) -> bool:
+    if value.lower() in {"1", "true", "yes", "on"}:
+        return True
+    if value.lower() in {"0", "false", "no", "off", ""}:
+        return False
+    raise SettingsError(f"expected a boolean, got {value!r}")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Typed settings. Each field maps to the environment variable of the same name, upper-cased.
+
+    ``repr`` hides secrets so that settings can be logged safely.
+    """
+
+    instance_path: Path = Path("instance")
+    database_url: str = ""
+    broker_url: str = ""
+    redis_url: str = ""
+    secret_key: str = field(default="", repr=False)
+    public_url: str = "http://127.0.0.1:5000"
+    # Intake
+    max_body_bytes: int = 16 * 1024
+    # Workers
+    worker_pool: str = "threads"
+    worker_concurrency: int = 4
+    outbox_batch_size: int = 200
+    outbox_poll_seconds: float = 0.2
+    # Mail (SendGrid). No key: mail is written to instance/outbox/.
+    sendgrid_api_key: str = field(default="", repr=False)
+    sendgrid_api_host: str = "https://api.sendgrid.com"
+    sendgrid_webhook_public_key: str = field(default="", repr=False)
+    mail_from: str = "Actionwave <actions@example.org>"
+    # X (tweepy). Optional.
+    x_api_url: str = "https://api.x.com"
+    x_consumer_key: str = field(default="", repr=False)
+    x_consumer_secret: str = field(default="", repr=False)
+    x_access_token: str = field(default="", repr=False)
+    x_access_token_secret: str = field(default="", repr=False)
+    # House CWC. Optional.
+    cwc_api_url: str = ""
+    cwc_api_key: str = field(default="", repr=False)
+    cwc_delivery_agent: str = "Actionwave"
+    # congress.gov
+    congress_api_url: str = "https://api.congress.gov/v3"
+    congress_api_key: str = field(default="", repr=False)
+    bill_poll_seconds: int = 900
+    # Census geocoder and legislator data
+    geocoder_url: str = "https://geocoding.geo.census.gov/geocoder"
+    geocoder_timeout_seconds: float = 3.0
+    data_source: str = ""
+    # Organizer API
+    organizer_token: str = field(default="", repr=False)
+    # Logging
+    log_level: str = "INFO"
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:
+        """Build settings from ``environ`` (default ``os.environ``); ``overrides`` win over both."""
+        environ = os.environ if environ is None else environ
+        values: dict[str, object] = {}
+        for f in fields(cls):
+            raw = environ.get(f.name.upper())
+            if raw is None:
+                continue
+            kind = type(f.default)
+            try:
+                if kind is bool:
+                    values[f.name] = _bool(raw)
+                elif kind in (int, float):
+                    values[f.name] = kind(raw)
+                elif kind is str:
+                    values[f.name] = raw
+                else:
+                    values[f.name] = Path(raw)
+            except ValueError as exc:
+                raise SettingsError(f"{f.name.upper()}: {exc}") from exc
+        values.update(overrides)
+        return cls(**values).with_embedded_defaults()
+
+    def with_embedded_defaults(self) -> Settings:
+        """Fill unset URLs with the embedded SQLite defaults under ``instance_path``."""
+        instance = self.instance_path.resolve()
+        changes: dict[str, object] = {"instance_path": instance}
+        if not self.database_url:
+            changes["database_url"] = f"sqlite:///{instance / 'actionwave.db'}"
+        if not self.broker_url:
+            changes["broker_url"] = f"sqla+sqlite:///{instance / 'broker.db'}"
+        if not self.secret_key:
+            changes["secret_key"] = _instance_secret(instance)
+        return replace(self, **changes)
+
+    @property
+    def embedded(self) -> bool:
+        """True when the database is SQLite (the no-server default)."""
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def outbox_dir(self) -> Path:
+        return self.instance_path / "outbox"
+
+
+def _instance_secret(instance: Path) -> str:
+    """A development secret kept in ``instance/secret_key`` so sessions survive restarts."""
+    path = instance / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    import secrets
+
+    instance.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(32)
+    path.write_text(key)
+    path.chmod(0o600)
+    return key

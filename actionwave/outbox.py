@@ -1,0 +1,49 @@
+"""The transactional outbox relay: committed messages are published to the broker, then deleted.
+
+Publishing is at-least-once (a crash between publish and delete publishes again), so every task
+fed from here is idempotent. Several relays may run at once: on PostgreSQL they claim disjoint
+rows with ``FOR UPDATE SKIP LOCKED``; on SQLite the write lock serialises them.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from actionwave.db import is_postgres
+from actionwave.models import OutboxMessage
+
+Publish = Callable[[str, Sequence[str]], None]
+"""Publishes one topic with a batch of refs; raises if the broker did not take it."""
+
+
+def relay_outbox(session_factory: sessionmaker[Session], publish: Publish, limit: int = 200) -> int:
+    """Publish up to ``limit`` pending messages and delete them. Returns how many were relayed.
+
+    If ``publish`` raises, the transaction rolls back and the messages stay for the next try.
+    """
+    with session_factory() as session:
+        query = select(OutboxMessage.id, OutboxMessage.topic, OutboxMessage.ref).order_by(
+            OutboxMessage.id
+        ).limit(limit)
+        if is_postgres(session):
+            query = query.with_for_update(skip_locked=True)
+        rows = session.execute(query).all()
+        if not rows:
+            session.rollback()
+            return 0
+        by_topic: dict[str, list[str]] = defaultdict(list)
+        for row in rows:
+            by_topic[row.topic].append(row.ref)
+        for topic, refs in by_topic.items():
+            publish(topic, refs)
+        session.execute(delete(OutboxMessage).where(OutboxMessage.id.in_([r.id for r in rows])))
+        session.commit()
+        return len(rows)
+
+
+def pending_count(session: Session) -> int:
+    return session.scalar(select(func.count()).select_from(OutboxMessage)) or 0

@@ -1,0 +1,75 @@
+"""The public JSON API (``/api/v1``)."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from typing import Any
+
+from flask import Blueprint, Response, jsonify, request, url_for
+
+from actionwave.intake import FieldError, UnknownCampaign, action_status, parse_action_form
+from actionwave.intake import submit_action as store_submission
+from web.context import db, services
+from web.errors import error_response
+
+bp = Blueprint("api", __name__)
+
+
+def submission_data() -> dict[str, Any]:
+    """The request's fields, from JSON or form encoding; ``FieldError`` for anything else."""
+    if request.is_json:
+        data = request.get_json(silent=True)
+        if data is None:
+            raise FieldError("body", "malformed JSON", 400)
+        return data
+    if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        if request.files:
+            raise FieldError(next(iter(request.files)), "file uploads are not accepted", 400)
+        form = request.form
+        repeated = next((k for k in form if len(form.getlist(k)) > 1), None)
+        if repeated:
+            raise FieldError(repeated, "given more than once", 400)
+        return form.to_dict()
+    raise FieldError("body", "send application/json or application/x-www-form-urlencoded", 415)
+
+
+def ip_hash() -> str:
+    """A salted hash of the client address: enough to spot abuse, useless to identify anyone."""
+    secret = services().settings.secret_key.encode()
+    return hashlib.sha256(secret + (request.remote_addr or "").encode()).hexdigest()
+
+
+@bp.post("/campaigns/<slug>/actions")
+def submit_action(slug: str) -> tuple[Response, int]:
+    try:
+        form = parse_action_form(submission_data())
+        if form.honeypot_filled:
+            return _accepted(uuid.uuid4(), "accepted")  # a bot: look accepted, store nothing
+        submission = store_submission(db(), slug, form, ip_hash=ip_hash())
+    except FieldError as exc:
+        return error_response(exc.status, exc.field, exc.message)
+    except UnknownCampaign:
+        return error_response(404, "slug", "no active campaign with this slug")
+    return _accepted(submission.action_id, submission.status, created=submission.created)
+
+
+def _accepted(action_id: uuid.UUID, status: str, created: bool = True) -> tuple[Response, int]:
+    status_url = url_for("api.get_action", action_id=action_id)
+    response = jsonify(id=str(action_id), status=status, status_url=status_url, created=created)
+    response.headers["Location"] = status_url
+    return response, 202
+
+
+@bp.get("/actions/<action_id>")
+def get_action(action_id: str) -> tuple[Response, int]:
+    try:
+        parsed = uuid.UUID(action_id)
+    except ValueError:
+        return error_response(404, "id", "no such action")
+    state = action_status(db(), parsed)
+    if state is None:
+        return error_response(404, "id", "no such action")
+    response = jsonify(state)
+    response.headers["Cache-Control"] = "no-store"
+    return response, 200

@@ -1,0 +1,43 @@
+"""English and Traditional Chinese for the interface; campaign copy carries its own locales."""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+
+import yaml
+from flask import Flask, g, request
+
+LOCALES = ("en", "zh-Hant")
+DEFAULT = "en"
+CATALOGS = Path(__file__).parent / "translations"
+
+
+@cache
+def catalog(locale: str) -> dict[str, str]:
+    return yaml.safe_load((CATALOGS / f"{locale}.yaml").read_text(encoding="utf-8"))
+
+
+def pick_locale() -> str:
+    """``?lang=`` wins, then the form's ``locale``, then the browser's Accept-Language."""
+    asked = request.args.get("lang") or request.form.get("locale")
+    if asked in LOCALES:
+        return asked
+    best = request.accept_languages.best_match(["en", "zh-Hant", "zh-TW", "zh-HK", "zh"])
+    return "zh-Hant" if best and best.startswith("zh") else DEFAULT
+
+
+def locale() -> str:
+    if "locale" not in g:
+        g.locale = pick_locale()
+    return g.locale
+
+
+def translate(key: str, **values: object) -> str:
+    """The interface string ``key`` in the request's locale (English if it is missing)."""
+    text = catalog(locale()).get(key) or catalog(DEFAULT).get(key) or key
+    return text.format(**values) if values else text
+
+
+def init_app(app: Flask) -> None:
+    app.jinja_env.globals.update(_=translate, current_locale=locale, LOCALES=LOCALES)

@@ -1,0 +1,43 @@
+"""Build the Celery app from Actionwave's settings (no app object is created at import time)."""
+
+from __future__ import annotations
+
+from celery import Celery
+
+from actionwave.config import Settings
+from actionwave.services import Services
+from schedules.beat import beat_schedule
+
+TASK_MODULES = ["tasks.actions"]
+
+
+def create_celery(settings: Settings, services: Services | None = None) -> Celery:
+    """A Celery app whose tasks find ``app.services`` (database, providers) ready to use."""
+    app = Celery("actionwave", broker=settings.broker_url, set_as_current=True)
+    transport_options: dict[str, object] = {}
+    if settings.broker_url.startswith("redis"):
+        # Unacked tasks come back after an hour; nothing waits in the broker that long.
+        transport_options.update(visibility_timeout=3600, socket_timeout=5, socket_connect_timeout=2)
+    app.conf.update(
+        include=TASK_MODULES,
+        task_default_queue="actionwave",
+        task_acks_late=True,  # every task is idempotent: redeliver rather than lose
+        task_reject_on_worker_lost=True,
+        task_ignore_result=True,
+        result_expires=3600,
+        worker_prefetch_multiplier=1,
+        worker_pool=settings.worker_pool,
+        worker_concurrency=settings.worker_concurrency,
+        worker_hijack_root_logger=False,
+        broker_connection_retry_on_startup=True,
+        broker_transport_options=transport_options,
+        task_serializer="json",
+        accept_content=["json"],
+        timezone="UTC",
+        beat_schedule=beat_schedule(settings),
+    )
+    app.services = services or Services(settings)  # type: ignore[attr-defined]
+    from workers.relay import OutboxRelay  # the step needs the app's task routing
+
+    app.steps["worker"].add(OutboxRelay)
+    return app

@@ -1,0 +1,72 @@
+"""A worker bootstep that runs the outbox relay in a background thread of every worker.
+
+It publishes from the database to the broker, so it must not depend on the broker to be woken:
+it polls. When the broker is down it backs off and keeps the messages in the database.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Sequence
+
+from celery import Celery, bootsteps
+
+from actionwave.outbox import relay_outbox
+
+log = logging.getLogger(__name__)
+
+TOPIC_TASKS = {"action.accepted": "actionwave.resolve_actions"}
+MAX_BACKOFF_SECONDS = 5.0
+
+
+def broker_publisher(app: Celery):  # type: ignore[no-untyped-def]
+    """``publish(topic, refs)`` that sends one task per topic batch and fails fast when down."""
+
+    def publish(topic: str, refs: Sequence[str]) -> None:
+        with app.producer_or_acquire() as producer:
+            app.send_task(
+                TOPIC_TASKS[topic], args=(list(refs),), producer=producer,
+                retry=True, retry_policy={"max_retries": 1, "interval_start": 0.2},
+            )
+
+    return publish
+
+
+class OutboxRelay(bootsteps.StartStopStep):
+    requires = ("celery.worker.components:Pool",)
+
+    def __init__(self, worker, **kwargs):  # type: ignore[no-untyped-def]
+        super().__init__(worker, **kwargs)
+        self.stopping = threading.Event()
+        self.thread: threading.Thread | None = None
+
+    def start(self, worker) -> None:  # type: ignore[no-untyped-def]
+        self.thread = threading.Thread(
+            target=run_relay, args=(worker.app, self.stopping), name="outbox-relay", daemon=True
+        )
+        self.thread.start()
+
+    def stop(self, worker) -> None:  # type: ignore[no-untyped-def]
+        self.stopping.set()
+        if self.thread is not None:
+            self.thread.join(timeout=10)
+
+
+def run_relay(app: Celery, stopping: threading.Event) -> None:
+    settings = app.services.settings
+    publish = broker_publisher(app)
+    backoff = settings.outbox_poll_seconds
+    while not stopping.is_set():
+        try:
+            relayed = relay_outbox(
+                app.services.session_factory, publish, limit=settings.outbox_batch_size
+            )
+        except Exception as exc:  # broker or database down: keep the rows, try again later
+            log.warning("outbox relay failed, retrying in %.1fs: %s", backoff, exc)
+            stopping.wait(backoff)
+            backoff = min(backoff * 2, MAX_BACKOFF_SECONDS)
+            continue
+        backoff = settings.outbox_poll_seconds
+        if relayed < settings.outbox_batch_size:
+            stopping.wait(settings.outbox_poll_seconds)
