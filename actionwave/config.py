@@ -38,6 +38,8 @@ class Settings:
     redis_url: str = ""
     secret_key: str = field(default="", repr=False)
     public_url: str = "http://127.0.0.1:5000"
+    # Prefix of the Celery queue and of every Redis key, so several deployments can share a Redis.
+    namespace: str = "actionwave"
     # Intake
     max_body_bytes: int = 16 * 1024
     # Workers
@@ -108,6 +110,10 @@ class Settings:
         if not self.secret_key:
             changes["secret_key"] = _instance_secret(instance)
         return replace(self, **changes)
+
+    def to_env(self) -> dict[str, str]:
+        """These settings as environment variables, for child processes (includes secrets)."""
+        return {f.name.upper(): str(getattr(self, f.name)) for f in fields(self)}
 
     @property
     def embedded(self) -> bool:

@@ -223,7 +223,7 @@ def _upsert_supporter(session: Session, form: ActionForm, now: datetime) -> int:
     if form.consent:
         profile["consent"] = True  # consent given is kept; not ticking it later doesn't revoke
     insert = dialect_insert(session, Supporter.__table__).values(
-        email=form.email, consent=form.consent, created_at=now, **profile
+        {"email": form.email, "consent": form.consent, "created_at": now, **profile}
     )
     return session.execute(
         insert.on_conflict_do_update(index_elements=["email"], set_=profile).returning(

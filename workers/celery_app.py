@@ -17,10 +17,12 @@ def create_celery(settings: Settings, services: Services | None = None) -> Celer
     transport_options: dict[str, object] = {}
     if settings.broker_url.startswith("redis"):
         # Unacked tasks come back after an hour; nothing waits in the broker that long.
-        transport_options.update(visibility_timeout=3600, socket_timeout=5, socket_connect_timeout=2)
+        transport_options.update(
+            visibility_timeout=3600, socket_timeout=5, socket_connect_timeout=2
+        )
     app.conf.update(
         include=TASK_MODULES,
-        task_default_queue="actionwave",
+        task_default_queue=settings.namespace,
         task_acks_late=True,  # every task is idempotent: redeliver rather than lose
         task_reject_on_worker_lost=True,
         task_ignore_result=True,

@@ -1,0 +1,63 @@
+"""The contract between the delivery engine and the outside services it sends through.
+
+Providers raise ``Retryable`` (try again, after ``after`` seconds if the provider said so) or
+``Permanent`` (never retry; ``reason`` is shown to organizers). Anything else is a bug.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Protocol
+
+
+class ProviderError(Exception):
+    """A provider refused or failed a request."""
+
+
+class Retryable(ProviderError):
+    def __init__(self, reason: str, after: float | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.after = after
+
+
+class Permanent(ProviderError):
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class OutgoingMail:
+    """One email to one recipient. ``key`` is our idempotency key, sent in ``custom_args``."""
+
+    key: str
+    to: str
+    subject: str
+    text: str
+    to_name: str | None = None
+    html: str | None = None
+    reply_to: str | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+    category: str = "action"
+
+
+class SendOutcome(Enum):
+    ACCEPTED = "accepted"
+    NOT_FOUND = "not_found"
+    UNKNOWN = "unknown"
+
+
+class Mailer(Protocol):
+    def send(self, batch: Sequence[OutgoingMail]) -> str | None:
+        """Send the batch (one provider request where possible). Returns the provider's message id.
+
+        Raises ``Retryable`` or ``Permanent``; on return every mail in the batch was accepted.
+        """
+        ...
+
+    def lookup(self, key: str) -> SendOutcome:
+        """Did the provider accept a mail carrying idempotency ``key``? Used for in-doubt sends."""
+        ...

@@ -1,0 +1,151 @@
+"""Shared fixtures: a real PostgreSQL database and Redis per test session, real Celery workers.
+
+``TEST_DATABASE_URL`` (default: the local PostgreSQL) names a server where a throwaway database
+is created per session; ``TEST_REDIS_URL`` (default: local Redis db 0) is the broker. Each session
+uses its own database, Celery queue and Redis key namespace, so parallel runs don't collide.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import redis
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from actionwave.config import Settings
+from actionwave.migrate import upgrade
+from actionwave.schema import metadata
+from actionwave.services import Services
+from tests.support import WorkerProcess
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED_DATA = Path(os.environ.get("ACTIONWAVE_SHARED_DATA", ROOT.parent / "shared" / "data"))
+CAMPAIGN_FILE = ROOT / "campaigns" / "hketo-certification-act.yaml"
+SERVER_URL = os.environ.get("TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+def _admin_engine() -> sa.Engine:
+    return sa.create_engine(SERVER_URL, isolation_level="AUTOCOMMIT")
+
+
+@pytest.fixture(scope="session")
+def token() -> str:
+    return secrets.token_hex(4)
+
+
+@pytest.fixture(scope="session")
+def database_url(token: str) -> Iterator[str]:
+    """A fresh PostgreSQL database, migrated once for the session and dropped after it."""
+    name = f"aw_test_{token}"
+    admin = _admin_engine()
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    url = sa.make_url(SERVER_URL).set(database=name).render_as_string(hide_password=False)
+    upgrade(url)
+    yield url
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def settings(database_url: str, token: str, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    return Settings.from_env(
+        {},
+        database_url=database_url,
+        broker_url=REDIS_URL,
+        redis_url=REDIS_URL,
+        namespace=f"aw-test-{token}",
+        instance_path=tmp_path_factory.mktemp("instance"),
+        secret_key="test-secret-key",
+        worker_pool="threads",
+        worker_concurrency=4,
+        outbox_poll_seconds=0.05,
+    )
+
+
+@pytest.fixture(scope="session")
+def services(settings: Settings) -> Iterator[Services]:
+    services = Services(settings)
+    yield services
+    services.close()
+
+
+@pytest.fixture
+def db_session(services: Services) -> Iterator[Session]:
+    """A session whose commits are savepoints inside a transaction rolled back after the test."""
+    connection = services.engine.connect()
+    outer = connection.begin()
+    session = Session(bind=connection, join_transaction_mode="create_savepoint",
+                      expire_on_commit=False)
+    yield session
+    session.close()
+    outer.rollback()
+    connection.close()
+
+
+@pytest.fixture
+def committed_db(services: Services) -> Iterator[Services]:
+    """For tests whose data must be seen by other processes: tables emptied afterwards."""
+    yield services
+    truncate_all(services.engine)
+
+
+def truncate_all(engine: sa.Engine) -> None:
+    tables = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
+    with engine.begin() as conn:
+        conn.exec_driver_sql(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
+
+
+@pytest.fixture
+def campaign_slug(services: Services) -> str:
+    """The example campaign, loaded (idempotently) and committed."""
+    from actionwave.campaigns import load_campaign
+
+    with services.session() as session:
+        return load_campaign(session, CAMPAIGN_FILE).slug
+
+
+@pytest.fixture
+def app(settings: Settings, services: Services):  # type: ignore[no-untyped-def]
+    from web import create_app
+
+    app = create_app(settings, services)
+    app.config["TESTING"] = True
+    return app
+
+
+@pytest.fixture
+def client(app):  # type: ignore[no-untyped-def]
+    return app.test_client()
+
+
+@pytest.fixture
+def redis_client() -> Iterator[redis.Redis]:
+    client = redis.Redis.from_url(REDIS_URL)
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def start_worker(settings: Settings, tmp_path: Path):  # type: ignore[no-untyped-def]
+    """``start_worker(settings=None, **env)`` starts a real worker; all stop after the test."""
+    started: list[WorkerProcess] = []
+
+    def start(worker_settings: Settings | None = None, args: tuple[str, ...] = (),
+              **extra_env: str) -> WorkerProcess:
+        log = tmp_path / f"worker-{len(started)}.log"
+        worker = WorkerProcess(worker_settings or settings, log, extra_env, args)
+        started.append(worker)
+        worker.wait_ready()
+        return worker
+
+    yield start
+    for worker in started:
+        worker.stop()

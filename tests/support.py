@@ -1,0 +1,70 @@
+"""Helpers for tests: real worker processes and polling."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import TypeVar
+
+import pytest
+
+from actionwave.config import Settings
+
+T = TypeVar("T")
+
+
+class WorkerProcess:
+    """A real ``actionwave worker`` in a child process, with its own process group."""
+
+    def __init__(self, settings: Settings, log_path: Path, extra_env: dict[str, str] | None = None,
+                 args: tuple[str, ...] = ()) -> None:
+        env = {**os.environ, **settings.to_env(), **(extra_env or {})}
+        self.log_path = log_path
+        self.log = log_path.open("ab")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "actionwave", "worker", "--without-heartbeat",
+             "--without-gossip", "--without-mingle", *args],
+            env=env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True,
+        )
+
+    def wait_ready(self, timeout: float = 30) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"worker exited: {self.log_path.read_text()[-3000:]}")
+            if b"ready." in self.log_path.read_bytes():
+                return
+            time.sleep(0.1)
+        raise TimeoutError(f"worker not ready: {self.log_path.read_text()[-3000:]}")
+
+    def kill(self, signum: int = signal.SIGKILL, timeout: float = 30) -> None:
+        """Signal the worker's whole process group and wait for the worker to exit."""
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signum)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.process.wait(timeout=timeout)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.kill(signal.SIGTERM, timeout=10)
+        self.kill(signal.SIGKILL)
+        self.log.close()
+
+
+def wait_for(
+    predicate: Callable[[], T], timeout: float = 30, interval: float = 0.1, message: str = ""
+) -> T:
+    """Poll ``predicate`` until it returns something truthy; fail the test on timeout."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    pytest.fail(f"timed out after {timeout}s waiting for {message or predicate}")
