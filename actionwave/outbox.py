@@ -9,12 +9,14 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Sequence
+from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from actionwave.db import is_postgres
-from actionwave.models import OutboxMessage
+from actionwave.intake import ACCEPTED_TOPIC
+from actionwave.models import Action, OutboxMessage
 
 Publish = Callable[[str, Sequence[str]], None]
 """Publishes one topic with a batch of refs; raises if the broker did not take it."""
@@ -47,3 +49,34 @@ def relay_outbox(session_factory: sessionmaker[Session], publish: Publish, limit
 
 def pending_count(session: Session) -> int:
     return session.scalar(select(func.count()).select_from(OutboxMessage)) or 0
+
+
+def requeue_stalled_actions(
+    session: Session, older_than: timedelta, now: datetime | None = None
+) -> int:
+    """Queue again every action still ``accepted`` after ``older_than``; returns how many.
+
+    The broker is not the source of truth: a Redis restart can drop tasks that were relayed but
+    not yet consumed. Resolution is idempotent, so a second message for an action is harmless.
+    """
+    now = now or datetime.now(UTC)
+    cutoff = now - older_than
+    stalled = session.scalars(
+        select(Action.id)
+        .where(Action.status == "accepted", Action.updated_at < cutoff)
+        .order_by(Action.updated_at)
+        .limit(5000)
+    ).all()
+    if not stalled:
+        return 0
+    session.execute(
+        update(Action).where(Action.id.in_(stalled), Action.status == "accepted")
+        .values(updated_at=now)
+    )
+    session.execute(
+        OutboxMessage.__table__.insert(),
+        [{"topic": ACCEPTED_TOPIC, "ref": str(action_id), "created_at": now}
+         for action_id in stalled],
+    )
+    session.commit()
+    return len(stalled)

@@ -8,16 +8,19 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Sequence
+from datetime import timedelta
 
 from celery import Celery, bootsteps
 
-from actionwave.outbox import relay_outbox
+from actionwave.outbox import relay_outbox, requeue_stalled_actions
 
 log = logging.getLogger(__name__)
 
 TOPIC_TASKS = {"action.accepted": "actionwave.resolve_actions"}
 MAX_BACKOFF_SECONDS = 5.0
+STALLED_AFTER = timedelta(minutes=2)
 
 
 def broker_publisher(app: Celery):  # type: ignore[no-untyped-def]
@@ -57,8 +60,13 @@ def run_relay(app: Celery, stopping: threading.Event) -> None:
     settings = app.services.settings
     publish = broker_publisher(app)
     backoff = settings.outbox_poll_seconds
+    next_sweep = time.monotonic() + STALLED_AFTER.total_seconds() / 2
     while not stopping.is_set():
         try:
+            if time.monotonic() >= next_sweep:
+                with app.services.session() as session:
+                    requeue_stalled_actions(session, STALLED_AFTER)
+                next_sweep = time.monotonic() + STALLED_AFTER.total_seconds() / 2
             relayed = relay_outbox(
                 app.services.session_factory, publish, limit=settings.outbox_batch_size
             )

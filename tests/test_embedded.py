@@ -1,0 +1,70 @@
+"""The embedded default: `actionwave up` with nothing configured (SQLite db and SQLite broker)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from tests.conftest import ROOT
+from tests.support import wait_for
+from tests.test_outbox import free_port
+
+SETTINGS_VARS = ("DATABASE_URL", "BROKER_URL", "REDIS_URL", "SENDGRID_API_KEY", "NAMESPACE")
+
+
+def http_json(url: str, payload: dict | None = None) -> tuple[int, dict]:
+    data = json.dumps(payload).encode() if payload is not None else None
+    request = urllib.request.Request(url, data=data, headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=5) as response:
+        return response.status, json.loads(response.read())
+
+
+def processes_using(marker: str) -> list[int]:
+    """Pids of live processes whose environment mentions ``marker``."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            if marker.encode() in (entry / "environ").read_bytes():
+                found.append(int(entry.name))
+        except OSError:
+            continue
+    return found
+
+
+def test_up_serves_the_page_processes_a_submission_and_stops_cleanly(tmp_path: Path):
+    port = free_port()
+    instance = tmp_path / "instance"
+    env = {k: v for k, v in os.environ.items() if k not in SETTINGS_VARS}
+    env["INSTANCE_PATH"] = str(instance)
+    up = subprocess.Popen([sys.executable, "-m", "actionwave", "up", "--port", str(port)],
+                          cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        line = wait_for(lambda: up.stdout.readline().decode(), timeout=60)
+        while "running at" not in line:
+            assert up.poll() is None, "actionwave up exited early"
+            line = up.stdout.readline().decode()
+        assert base in line
+        with urllib.request.urlopen(f"{base}/c/hketo-certification-act", timeout=5) as page:
+            assert page.status == 200 and "H.R. 2661" in page.read().decode()
+        status, body = http_json(f"{base}/api/v1/campaigns/hketo-certification-act/actions",
+                                 {"email": "e@example.org", "first_name": "E",
+                                  "last_name": "Mbed", "zip": "82001"})
+        assert status == 202
+        wait_for(lambda: http_json(base + body["status_url"])[1]["status"] != "accepted",
+                 timeout=60, message="the embedded worker to process the action")
+        assert (instance / "actionwave.db").exists() and (instance / "broker.db").exists()
+    finally:
+        up.send_signal(signal.SIGTERM)
+        up.wait(timeout=30)
+        up.stdout.close()
+    time.sleep(0.5)
+    assert processes_using(str(instance)) == []

@@ -1,0 +1,149 @@
+"""The outbox: relayed to a real broker and worker, and nothing lost while Redis is down."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from actionwave.config import Settings
+from actionwave.intake import parse_action_form, submit_action
+from actionwave.models import Action, OutboxMessage
+from actionwave.outbox import relay_outbox, requeue_stalled_actions
+from actionwave.services import Services
+from tests.support import wait_for
+
+VALID = {"email": "lam@example.org", "first_name": "Lam", "last_name": "Ho", "zip": "10001"}
+
+
+def status_of(services: Services, action_id: str) -> str:
+    with services.session() as session:
+        return session.scalar(select(Action.status).where(Action.id == action_id))
+
+
+def outbox_size(services: Services) -> int:
+    with services.session() as session:
+        return session.scalar(select(func.count()).select_from(OutboxMessage)) or 0
+
+
+def test_relay_publishes_in_batches_and_deletes(services: Services, campaign_slug: str,
+                                                committed_db: Services):
+    with services.session() as session:
+        for n in range(5):
+            form = parse_action_form({**VALID, "email": f"r{n}@example.org"})
+            submit_action(session, campaign_slug, form)
+    published: list[tuple[str, list[str]]] = []
+    assert relay_outbox(services.session_factory, lambda t, refs: published.append((t, refs))) == 5
+    assert [(topic, len(refs)) for topic, refs in published] == [("action.accepted", 5)]
+    assert outbox_size(services) == 0
+
+
+def test_failed_publish_keeps_the_messages(services: Services, campaign_slug: str,
+                                           committed_db: Services):
+    with services.session() as session:
+        submit_action(session, campaign_slug, parse_action_form(VALID))
+
+    def broker_down(topic: str, refs: list[str]) -> None:
+        raise ConnectionError("broker down")
+
+    with pytest.raises(ConnectionError):
+        relay_outbox(services.session_factory, broker_down)
+    assert outbox_size(services) == 1
+
+
+def test_stalled_actions_are_queued_again(services: Services, campaign_slug: str,
+                                          committed_db: Services):
+    with services.session() as session:
+        submitted = submit_action(session, campaign_slug, parse_action_form(VALID))
+        relay_outbox(services.session_factory, lambda t, refs: None)  # relayed, then "lost"
+        later = datetime.now(UTC) + timedelta(minutes=5)
+        assert requeue_stalled_actions(session, timedelta(minutes=2), now=later) == 1
+        assert requeue_stalled_actions(session, timedelta(minutes=2), now=later) == 0
+    assert outbox_size(services) == 1
+    assert status_of(services, submitted.action_id) == "accepted"
+
+
+def test_submission_reaches_a_real_worker_on_postgres_and_redis(client, campaign_slug: str,
+                                                                committed_db, start_worker):
+    start_worker()
+    body = client.post(f"/api/v1/campaigns/{campaign_slug}/actions", json=VALID).get_json()
+    wait_for(lambda: client.get(body["status_url"]).get_json()["status"] != "accepted",
+             message="the worker to resolve the action")
+    assert outbox_size(committed_db) == 0
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class RedisServer:
+    """A private redis-server this test may stop and start without disturbing anyone else."""
+
+    def __init__(self, workdir: Path) -> None:
+        self.port = free_port()
+        self.workdir = workdir
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            [shutil.which("redis-server") or "redis-server", "--port", str(self.port),
+             "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+             "--dir", str(self.workdir)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            with socket.socket() as sock:
+                if sock.connect_ex(("127.0.0.1", self.port)) == 0:
+                    return
+            time.sleep(0.05)
+        raise TimeoutError("redis-server did not start")
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+
+
+@pytest.fixture
+def private_redis(tmp_path: Path) -> Iterator[RedisServer]:
+    server = RedisServer(tmp_path)
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.mark.faults
+def test_submissions_survive_a_redis_outage(client, campaign_slug: str, committed_db,
+                                            settings: Settings, private_redis: RedisServer,
+                                            start_worker):
+    worker_settings = replace(settings, broker_url=private_redis.url, redis_url=private_redis.url)
+    start_worker(worker_settings)
+    private_redis.stop()
+    accepted = []
+    for n in range(20):
+        response = client.post(f"/api/v1/campaigns/{campaign_slug}/actions",
+                               json={**VALID, "email": f"outage{n}@example.org"})
+        assert response.status_code == 202
+        accepted.append(response.get_json()["id"])
+    time.sleep(1.5)  # the relay tries, fails, and keeps the rows
+    assert all(status_of(committed_db, a) == "accepted" for a in accepted)
+    assert outbox_size(committed_db) == 20
+    private_redis.start()
+    wait_for(lambda: all(status_of(committed_db, a) != "accepted" for a in accepted),
+             timeout=60, message="the backlog to drain after Redis returned")
+    assert outbox_size(committed_db) == 0
