@@ -2,18 +2,36 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from actionwave.campaigns import load_campaign
+from actionwave.db import make_engine, make_session_factory
 from actionwave.intake import FieldError, UnknownCampaign, parse_action_form, submit_action
+from actionwave.migrate import upgrade
 from actionwave.models import Action, OutboxMessage, Supporter
 from tests.conftest import CAMPAIGN_FILE
 
 VALID = {"email": "Mei@Example.ORG", "first_name": "Mei", "last_name": "Chan", "zip": "02139"}
+
+
+@pytest.fixture(params=["postgresql", "sqlite"])
+def db_session(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Session]:
+    """Both storage paths: PostgreSQL's one-statement submit and SQLite's portable one."""
+    if request.param == "postgresql":
+        yield request.getfixturevalue("db_session")
+        return
+    url = f"sqlite:///{tmp_path / 'intake.db'}"
+    upgrade(url)
+    engine = make_engine(url)
+    with make_session_factory(engine)() as session:
+        yield session
+    engine.dispose()
 
 
 @pytest.fixture

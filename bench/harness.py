@@ -1,0 +1,127 @@
+"""What the benchmarks share: a throwaway PostgreSQL database, gunicorn servers and wrk runs."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import sqlalchemy as sa
+
+ROOT = Path(__file__).resolve().parents[1]
+SERVER_URL = os.environ.get("BENCH_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+WRK_SCRIPT = """
+counter = 0
+local thread_id = 0
+setup = function(thread) thread:set("tid", thread_id); thread_id = thread_id + 1 end
+request = function()
+  counter = counter + 1
+  local body = string.format(
+    '{"email":"b%s-%d-%d@example.org","first_name":"Bench","last_name":"Mark","zip":"60601"}',
+    RUN, tid, counter)
+  return wrk.format("POST", PATH, {["Content-Type"] = "application/json"}, body)
+end
+done = function(summary, latency, requests)
+  local out = string.format(
+    '{"requests":%d,"duration_us":%d,"non2xx":%d,"socket_errors":%d,"p50_us":%d,"p99_us":%d,"max_us":%d}',
+    summary.requests, summary.duration, summary.errors.status,
+    summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout,
+    latency:percentile(50), latency:percentile(99), latency.max)
+  io.stderr:write("WRKJSON " .. out .. "\\n")
+end
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextmanager
+def scratch_database() -> Iterator[str]:
+    """A new, migrated PostgreSQL database, dropped afterwards."""
+    from actionwave.migrate import upgrade
+
+    name = f"aw_bench_{secrets.token_hex(4)}"
+    admin = sa.create_engine(SERVER_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    url = sa.make_url(SERVER_URL).set(database=name).render_as_string(hide_password=False)
+    try:
+        upgrade(url)
+        yield url
+    finally:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
+
+
+@contextmanager
+def gunicorn(app: str, env: dict[str, str], workers: int = 2, threads: int = 16) -> Iterator[str]:
+    """Serve ``app`` (a gunicorn app spec) on a free port; yields the base URL."""
+    port = free_port()
+    binary = shutil.which("gunicorn") or str(Path(sys.executable).with_name("gunicorn"))
+    log = tempfile.TemporaryFile()
+    process = subprocess.Popen(
+        [binary, "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
+         "--worker-class", "gthread", "--threads", str(threads), "--backlog", "2048", app],
+        cwd=ROOT, env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(f"{base}/healthz", timeout=1):
+                    break
+            except OSError:
+                if time.monotonic() > deadline or process.poll() is not None:
+                    log.seek(0)
+                    raise RuntimeError(f"gunicorn did not start: {log.read()[-2000:]!r}") from None
+                time.sleep(0.1)
+        yield base
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+        log.close()
+
+
+def wrk(url: str, path: str, connections: int, seconds: int, threads: int = 2) -> dict[str, float]:
+    """Run wrk (closed loop) with unique submissions; returns requests, latency and errors."""
+    if not shutil.which("wrk"):
+        raise SystemExit("wrk is not installed: apt-get install wrk (or `make bench`)")
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
+        script.write(f'PATH = "{path}"\nRUN = "{secrets.token_hex(3)}"\n' + WRK_SCRIPT)
+    try:
+        run = subprocess.run(
+            ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{seconds}s",
+             "--timeout", "10s", "-s", script.name, url],
+            capture_output=True, text=True, check=True,
+        )
+    finally:
+        os.unlink(script.name)
+    line = next(x for x in run.stderr.splitlines() if x.startswith("WRKJSON "))
+    figures = json.loads(line.removeprefix("WRKJSON "))
+    accepted = figures["requests"] - figures["non2xx"]
+    return {
+        "accepted": accepted,
+        "accepted_per_s": accepted / (figures["duration_us"] / 1e6),
+        "p50_ms": figures["p50_us"] / 1000,
+        "p99_ms": figures["p99_us"] / 1000,
+        "max_ms": figures["max_us"] / 1000,
+        "errors": figures["non2xx"] + figures["socket_errors"],
+    }

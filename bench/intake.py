@@ -1,0 +1,93 @@
+"""Intake throughput: Actionwave's durable POST .../actions against a bare Flask + Celery .delay().
+
+Both run under the same gunicorn settings in this process tree, loaded by wrk with the same
+connections, so the ratio means something on a noisy machine. Prints one JSON line.
+
+    python bench/intake.py [--quick] [--connections 64] [--seconds 20] [--rounds 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import secrets
+import statistics
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import redis
+import sqlalchemy as sa
+
+from bench.harness import REDIS_URL, ROOT, gunicorn, scratch_database, wrk
+
+SLUG = "hketo-certification-act"
+PATH = f"/api/v1/campaigns/{SLUG}/actions"
+
+
+def load_campaign(url: str) -> None:
+    from actionwave.campaigns import load_campaign as load
+    from actionwave.db import make_engine, make_session_factory
+
+    engine = make_engine(url)
+    with make_session_factory(engine)() as session:
+        load(session, ROOT / "campaigns" / f"{SLUG}.yaml")
+    engine.dispose()
+
+
+def stored_actions(url: str) -> int:
+    engine = sa.create_engine(url)
+    with engine.connect() as conn:
+        count = conn.exec_driver_sql("SELECT count(*) FROM actions").scalar_one()
+    engine.dispose()
+    return count
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="a run under 30 s")
+    parser.add_argument("--connections", type=int, default=64)
+    parser.add_argument("--seconds", type=int, default=15)
+    parser.add_argument("--rounds", type=int, default=3, help="alternating rounds; medians kept")
+    args = parser.parse_args()
+    seconds, rounds = (4, 2) if args.quick else (args.seconds, args.rounds)
+    namespace = f"aw-bench-{secrets.token_hex(3)}"
+    ours: list[dict] = []
+    baseline: list[dict] = []
+    with scratch_database() as url:
+        load_campaign(url)
+        env = {"DATABASE_URL": url, "BROKER_URL": REDIS_URL, "REDIS_URL": REDIS_URL,
+               "NAMESPACE": namespace, "SECRET_KEY": "bench", "LOG_LEVEL": "WARNING"}
+        with gunicorn("web:create_app()", env) as ours_url, \
+                gunicorn("bench.baseline_app:create_app()", env) as base_url:
+            for _ in range(rounds):  # alternate, so drift on the machine hits both alike
+                ours.append(wrk(ours_url, PATH, args.connections, seconds))
+                baseline.append(wrk(base_url, PATH, args.connections, seconds))
+        stored = stored_actions(url)
+    redis.Redis.from_url(REDIS_URL).delete(namespace)
+
+    def median(runs: list[dict], key: str) -> float:
+        return round(statistics.median(r[key] for r in runs), 2)
+
+    accepted = sum(r["accepted"] for r in ours)
+    print(json.dumps({
+        "accepted_per_s": median(ours, "accepted_per_s"),
+        "p50_ms": median(ours, "p50_ms"),
+        "p99_ms": median(ours, "p99_ms"),
+        "max_ms": max(r["max_ms"] for r in ours),
+        "errors": sum(r["errors"] for r in ours),
+        "accepted": accepted,
+        "stored": stored,
+        "baseline_accepted_per_s": median(baseline, "accepted_per_s"),
+        "baseline_p50_ms": median(baseline, "p50_ms"),
+        "baseline_p99_ms": median(baseline, "p99_ms"),
+        "ratio": round(median(ours, "accepted_per_s") / median(baseline, "accepted_per_s"), 3),
+        "connections": args.connections,
+        "rounds": rounds,
+        "seconds_per_round": seconds,
+    }))
+
+
+if __name__ == "__main__":
+    main()
