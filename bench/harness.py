@@ -15,6 +15,7 @@ import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -74,30 +75,33 @@ def gunicorn(app: str, env: dict[str, str], workers: int = 2, threads: int = 16)
     """Serve ``app`` (a gunicorn app spec) on a free port; yields the base URL."""
     port = free_port()
     binary = shutil.which("gunicorn") or str(Path(sys.executable).with_name("gunicorn"))
-    log = tempfile.TemporaryFile()
-    process = subprocess.Popen(
-        [binary, "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
-         "--worker-class", "gthread", "--threads", str(threads), "--backlog", "2048", app],
-        cwd=ROOT, env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
     base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                with urllib.request.urlopen(f"{base}/healthz", timeout=1):
-                    break
-            except OSError:
-                if time.monotonic() > deadline or process.poll() is not None:
-                    log.seek(0)
-                    raise RuntimeError(f"gunicorn did not start: {log.read()[-2000:]!r}") from None
-                time.sleep(0.1)
-        yield base
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
-        log.close()
+    with tempfile.TemporaryFile() as log:
+        process = subprocess.Popen(
+            [binary, "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
+             "--worker-class", "gthread", "--threads", str(threads), "--backlog", "2048", app],
+            cwd=ROOT, env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        try:
+            _wait_healthy(base, process, log)
+            yield base
+        finally:
+            process.terminate()
+            process.wait(timeout=30)
+
+
+def _wait_healthy(base: str, process: subprocess.Popen[bytes], log: Any) -> None:
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            with urllib.request.urlopen(f"{base}/healthz", timeout=1):
+                return
+        except OSError:
+            if time.monotonic() > deadline or process.poll() is not None:
+                log.seek(0)
+                raise RuntimeError(f"gunicorn did not start: {log.read()[-2000:]!r}") from None
+            time.sleep(0.1)
 
 
 def wrk(url: str, path: str, connections: int, seconds: int, threads: int = 2) -> dict[str, float]:

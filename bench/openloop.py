@@ -1,0 +1,117 @@
+"""An open-loop HTTP load generator in the style of wrk2.
+
+Requests are *scheduled* at a fixed arrival rate; each one's latency is measured from the time it
+was scheduled to be sent, not from when a connection became free. A slow server therefore shows
+up as high latency instead of quietly lowering the offered load (coordinated omission).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+
+@dataclass
+class OpenLoopResult:
+    offered_per_s: float
+    seconds: float
+    latencies_ms: list[float] = field(default_factory=list)
+    statuses: Counter[int] = field(default_factory=Counter)
+    socket_errors: int = 0
+
+    def percentile(self, q: float) -> float:
+        if not self.latencies_ms:
+            return 0.0
+        ordered = sorted(self.latencies_ms)
+        return ordered[min(len(ordered) - 1, int(q / 100 * len(ordered)))]
+
+    def summary(self) -> dict[str, object]:
+        accepted = sum(n for status, n in self.statuses.items() if 200 <= status < 300)
+        return {
+            "offered_per_s": self.offered_per_s,
+            "accepted_per_s": round(accepted / self.seconds, 2),
+            "accepted": accepted,
+            "p50_ms": round(self.percentile(50), 2),
+            "p99_ms": round(self.percentile(99), 2),
+            "max_ms": round(max(self.latencies_ms, default=0.0), 2),
+            "errors": {str(k): v for k, v in self.statuses.items() if not 200 <= k < 300}
+            | ({"socket": self.socket_errors} if self.socket_errors else {}),
+        }
+
+
+async def _connection(host: str, port: int, queue: asyncio.Queue, result: OpenLoopResult) -> None:
+    reader = writer = None
+    while True:
+        item = await queue.get()
+        if item is None:
+            break
+        scheduled, request = item
+        try:
+            if writer is None:
+                reader, writer = await asyncio.open_connection(host, port)
+            writer.write(request)
+            await writer.drain()
+            status = await _read_response(reader)
+            result.statuses[status] += 1
+        except (OSError, asyncio.IncompleteReadError, ValueError):
+            result.socket_errors += 1
+            if writer is not None:
+                writer.close()
+            reader = writer = None
+        result.latencies_ms.append((time.perf_counter() - scheduled) * 1000)
+    if writer is not None:
+        writer.close()
+
+
+async def _read_response(reader: asyncio.StreamReader) -> int:
+    head = await reader.readuntil(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    status = int(lines[0].split()[1])
+    length = 0
+    for line in lines[1:]:
+        if line.lower().startswith("content-length:"):
+            length = int(line.split(":", 1)[1])
+    if length:
+        await reader.readexactly(length)
+    return status
+
+
+def _request(host: str, path: str, body: bytes) -> bytes:
+    return (
+        f"POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {len(body)}\r\n\r\n"
+    ).encode() + body
+
+
+async def _run(url: str, rate: float, seconds: float, connections: int,
+               make_body: Callable[[int], dict]) -> OpenLoopResult:
+    parts = urlsplit(url)
+    host, port = parts.hostname or "127.0.0.1", parts.port or 80
+    result = OpenLoopResult(offered_per_s=rate, seconds=seconds)
+    queue: asyncio.Queue = asyncio.Queue()
+    workers = [asyncio.create_task(_connection(host, port, queue, result))
+               for _ in range(connections)]
+    start = time.perf_counter()
+    total = int(rate * seconds)
+    for n in range(total):
+        scheduled = start + n / rate
+        delay = scheduled - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        body = json.dumps(make_body(n)).encode()
+        queue.put_nowait((scheduled, _request(f"{host}:{port}", parts.path, body)))
+    for _ in workers:
+        queue.put_nowait(None)
+    await asyncio.gather(*workers)
+    return result
+
+
+def open_loop(url: str, rate: float, seconds: float, connections: int,
+              make_body: Callable[[int], dict]) -> OpenLoopResult:
+    """POST ``make_body(n)`` as JSON to ``url`` at ``rate`` requests/s for ``seconds``."""
+    return asyncio.run(_run(url, rate, seconds, connections, make_body))
