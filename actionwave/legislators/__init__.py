@@ -1,0 +1,1 @@
+"""Who represents a supporter: the legislator data snapshot, ZIP and address lookup."""

@@ -1,0 +1,144 @@
+"""Benchmark of the ZIP lookup: prints one JSON line.
+
+    .venv/bin/python bench/lookup.py [--quick] [--database-url URL] [--source PATH] [--no-http]
+
+Keys: ``sync_s`` (a full ``data sync`` of the source), ``index_mb`` (memory the ZIP index holds,
+by ``tracemalloc``), ``lookups_per_s``, ``p50_us``, ``p99_us`` (in-process lookups through the index
+cache, as the web app does them), and with HTTP ``http_rps``, ``http_p50_ms``, ``http_p99_ms``
+(``wrk`` at 64 connections against gunicorn, after a warm-up). Without ``--database-url``
+a throwaway SQLite database is used.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import tracemalloc
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from actionwave.config import Settings  # noqa: E402
+from actionwave.legislators.index import IndexCache  # noqa: E402
+from actionwave.legislators.lookup import find_legislators  # noqa: E402
+from actionwave.legislators.sources import read_source  # noqa: E402
+from actionwave.legislators.sync import store_snapshot  # noqa: E402
+from actionwave.migrate import upgrade  # noqa: E402
+from actionwave.services import Services  # noqa: E402
+
+WRK_SCRIPT = """
+zips = {%s}
+request = function()
+  return wrk.format("GET", "/api/v1/legislators?zip=" .. zips[math.random(#zips)])
+end
+"""
+
+
+def measure_lookups(cache: IndexCache, zips: list[str], count: int) -> dict[str, float]:
+    sample = [random.choice(zips) for _ in range(count)]
+    started = time.perf_counter()
+    for zcta in sample:
+        find_legislators(cache.get(), zcta)
+    per_s = count / (time.perf_counter() - started)
+    clock = time.perf_counter_ns
+    latencies = []
+    for zcta in sample:
+        before = clock()
+        find_legislators(cache.get(), zcta)
+        latencies.append(clock() - before)
+    latencies.sort()
+    return {"lookups_per_s": round(per_s),
+            "p50_us": round(latencies[len(latencies) // 2] / 1000, 2),
+            "p99_us": round(latencies[int(len(latencies) * 0.99)] / 1000, 2)}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def measure_http(settings: Settings, zips: list[str], seconds: int) -> dict[str, float]:
+    port = free_port()
+    env = {**os.environ, **settings.to_env()}
+    server = subprocess.Popen(
+        [str(Path(sys.executable).with_name("gunicorn")), "--bind", f"127.0.0.1:{port}",
+         "--workers", str(os.cpu_count() or 2), "--worker-class", "gthread", "--threads", "8",
+         "web:create_app()"],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        url = f"http://127.0.0.1:{port}"
+        subprocess.run(["curl", "-sf", "--retry", "30", "--retry-connrefused", "--retry-delay",
+                        "0", "-o", "/dev/null", f"{url}/api/v1/legislators?zip=82001"],
+                       check=True, timeout=60)
+        with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
+            script.write(WRK_SCRIPT % ",".join(f'"{z}"' for z in zips[:2000]))
+        def wrk(duration: int) -> str:
+            return subprocess.run(
+                ["wrk", "-t", "2", "-c", "64", "-d", f"{duration}s", "--latency", "-s",
+                 script.name, url], capture_output=True, text=True, check=True).stdout
+
+        wrk(2)  # warm-up: every worker builds its index on its first request
+        output = wrk(seconds)
+        os.unlink(script.name)
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)
+
+    def latency(label: str) -> float:
+        value, unit = re.search(rf"{label}\s+([\d.]+)(us|ms|s)", output).groups()  # type: ignore[union-attr]
+        return round(float(value) * {"us": 0.001, "ms": 1, "s": 1000}[unit], 2)
+
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))  # type: ignore[union-attr]
+    return {"http_rps": round(rps), "http_p50_ms": latency("50%"),
+            "http_p99_ms": latency("99%")}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="a run under 30 s")
+    parser.add_argument("--database-url", default="")
+    parser.add_argument("--source", default=str(ROOT.parent / "shared" / "data"))
+    parser.add_argument("--no-http", action="store_true", help="skip the gunicorn/wrk part")
+    args = parser.parse_args()
+    workdir = Path(tempfile.mkdtemp(prefix="aw-bench-"))
+    settings = Settings.from_env({}, instance_path=workdir, log_level="WARNING",
+                                 database_url=args.database_url
+                                 or f"sqlite:///{workdir / 'bench.db'}")
+    upgrade(settings.database_url)
+    services = Services(settings)
+    try:
+        started = time.perf_counter()
+        with services.session() as session:
+            store_snapshot(session, read_source(args.source))
+        result: dict[str, float] = {"sync_s": round(time.perf_counter() - started, 2)}
+        tracemalloc.start()
+        index = services.legislators.get()
+        result["index_mb"] = round(tracemalloc.get_traced_memory()[0] / 2**20, 1)
+        tracemalloc.stop()
+        zips = list(index.answers)
+        result.update(measure_lookups(services.legislators, zips,
+                                      200_000 if args.quick else 2_000_000))
+        if not args.no_http and shutil.which("wrk"):
+            result.update(measure_http(settings, zips, 5 if args.quick else 15))
+    finally:
+        services.close()
+        shutil.rmtree(workdir, ignore_errors=True)
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,105 @@
+"""``resolve_action``: an accepted action becomes Target rows and a status, once."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import select
+
+from actionwave.intake import ActionForm, submit_action
+from actionwave.legislators.geocoder import CensusGeocoder
+from actionwave.legislators.sources import read_source
+from actionwave.legislators.sync import store_snapshot
+from actionwave.models import Action, Campaign, Target
+from actionwave.resolution import resolve_action
+from tests.conftest import SHARED_DATA
+from tests.stubs.base import StubServer, serve
+from tests.stubs.census import CensusHandler
+
+
+@pytest.fixture(scope="module", autouse=True)
+def snapshot(services) -> None:  # type: ignore[no-untyped-def]
+    with services.session() as session:
+        store_snapshot(session, read_source(str(SHARED_DATA)))
+
+
+@pytest.fixture
+def census() -> Iterator[StubServer]:
+    with serve(CensusHandler) as server:
+        yield server
+
+
+def submit(session, slug: str, zip_code: str, **extra) -> Action:  # type: ignore[no-untyped-def]
+    form = ActionForm(email=f"s{zip_code}@example.org", first_name="Ada", last_name="Lee",
+                      zip=zip_code, **extra)
+    return session.get(Action, submit_action(session, slug, form).action_id)
+
+
+def test_single_district_zip_resolves_to_two_senators_and_a_representative(
+        db_session, campaign_slug) -> None:
+    action = submit(db_session, campaign_slug, "82001")
+    targets = resolve_action(db_session, action.id)
+    assert sorted((t.chamber, t.cwc_office) for t in targets) == [
+        ("house", "HWY00"), ("senate", "SWY01"), ("senate", "SWY02")]
+    db_session.refresh(action)
+    assert action.status == "resolved" and action.resolved_at is not None
+
+
+def test_resolving_twice_changes_nothing(db_session, campaign_slug) -> None:
+    action = submit(db_session, campaign_slug, "82001")
+    first = resolve_action(db_session, action.id)
+    again = resolve_action(db_session, action.id)
+    assert [t.id for t in again] == [t.id for t in first]
+
+
+def test_split_zip_without_address_needs_address_and_keeps_the_senators(
+        db_session, campaign_slug) -> None:
+    action = submit(db_session, campaign_slug, "02139")
+    targets = resolve_action(db_session, action.id)
+    assert {t.chamber for t in targets} == {"senate"} and len(targets) == 2
+    db_session.refresh(action)
+    assert action.status == "needs_address"
+
+
+def test_split_zip_with_chosen_district_resolves(db_session, campaign_slug) -> None:
+    action = submit(db_session, campaign_slug, "02139", district=5)
+    targets = resolve_action(db_session, action.id)
+    assert "Katherine M. Clark" in {t.name for t in targets}
+    db_session.refresh(action)
+    assert action.status == "resolved"
+
+
+def test_split_zip_with_address_resolves_through_the_geocoder(
+        db_session, campaign_slug, census) -> None:
+    census.state["matches"] = [{"matched": "77 MASSACHUSETTS AVE", "state": "MA",
+                                "district": 7, "zip": "02139"}]
+    action = submit(db_session, campaign_slug, "02139", address="77 Massachusetts Ave")
+    targets = resolve_action(db_session, action.id, CensusGeocoder(census.url, 0.5))
+    assert "Ayanna Pressley" in {t.name for t in targets}
+    assert census.state["queries"][0]["address"] == "77 Massachusetts Ave, 02139"
+
+
+def test_vacant_seat_resolves_to_the_senators_only(db_session, campaign_slug) -> None:
+    action = submit(db_session, campaign_slug, "94541")
+    targets = resolve_action(db_session, action.id)
+    assert [t.chamber for t in targets] == ["senate", "senate"]
+    db_session.refresh(action)
+    assert action.status == "resolved"
+
+
+def test_campaign_chambers_limit_the_targets(db_session, campaign_slug) -> None:
+    campaign = db_session.scalar(select(Campaign).where(Campaign.slug == campaign_slug))
+    campaign.target_chambers = ["house"]
+    db_session.commit()
+    action = submit(db_session, campaign_slug, "82001")
+    assert [t.cwc_office for t in resolve_action(db_session, action.id)] == ["HWY00"]
+
+
+def test_unknown_zip_needs_address(db_session, campaign_slug) -> None:
+    action = submit(db_session, campaign_slug, "20500")
+    assert resolve_action(db_session, action.id) == []
+    db_session.refresh(action)
+    assert action.status == "needs_address"
+    assert action.details["resolved_by"] == "zip_not_found"
+    assert db_session.scalar(select(Target).where(Target.action_id == action.id)) is None
