@@ -9,6 +9,7 @@ import yaml
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from actionwave.messages.templating import TemplateError, check_templates
 from actionwave.models import CAMPAIGN_STATUSES, LOCALES, TEMPLATE_KINDS, Campaign, MessageTemplate
 
 
@@ -54,6 +55,10 @@ def load_campaign(session: Session, path: Path) -> Campaign:
     """Create or update the campaign described by ``path``, replacing its templates. Commits."""
     data = read_campaign_file(path)
     rows = template_rows(data, str(path))
+    try:
+        check_templates(rows, str(path), path.read_text(encoding="utf-8"))
+    except TemplateError as exc:
+        raise CampaignFileError(str(exc)) from exc
     campaign = session.scalar(select(Campaign).where(Campaign.slug == data["slug"]))
     if campaign is None:
         campaign = Campaign(slug=data["slug"])

@@ -13,7 +13,16 @@ from typing import Protocol
 
 
 class ProviderError(Exception):
-    """A provider refused or failed a request."""
+    """A provider refused or failed a request.
+
+    ``accepted`` lists idempotency keys of mails in the same ``send`` call that the provider had
+    already accepted before this failure (a batch split over several requests): mark those sent.
+    ``in_doubt`` is True when the request may have reached the provider (a timeout or a dropped
+    connection): look the keys up with ``Mailer.lookup`` before sending them again.
+    """
+
+    accepted: tuple[str, ...] = ()
+    in_doubt: bool = False
 
 
 class Retryable(ProviderError):

@@ -1,0 +1,17 @@
+"""Outgoing mail: the SendGrid mailer, the dev outbox, and the mailer chosen by settings."""
+
+from __future__ import annotations
+
+from actionwave.channels import Mailer
+from actionwave.config import Settings
+
+
+def make_mailer(settings: Settings) -> Mailer:
+    """SendGrid when ``SENDGRID_API_KEY`` is set, else the dev outbox under ``instance/outbox``."""
+    if settings.sendgrid_api_key:
+        from actionwave.mail.sendgrid_mailer import SendGridMailer
+
+        return SendGridMailer(settings)
+    from actionwave.mail.outbox_mailer import DevOutboxMailer
+
+    return DevOutboxMailer(settings)

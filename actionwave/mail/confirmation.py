@@ -1,0 +1,97 @@
+"""The mail a supporter gets after acting: whom they contacted and how, with one-click unsubscribe.
+
+Built from the rows (targets and their deliveries), so it says what actually happened. Never
+built for an unsubscribed or suppressed address.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from actionwave.channels import OutgoingMail
+from actionwave.config import Settings
+from actionwave.mail.unsubscribe import list_unsubscribe_headers, may_mail, unsubscribe_url
+from actionwave.messages.legislators import LegislatorRef
+from actionwave.messages.letters import templates_of
+from actionwave.messages.templating import render, template_vars
+from actionwave.models import Action, Campaign, Delivery, Supporter, Target
+
+HOW = {
+    "en": {"cwc": "message delivered to the office through the House's CWC system",
+           "email": "email to the office", "tweet": "tweet",
+           "contact_form": "please also use the member's contact form: {url}",
+           "none": "no online channel; please call the office",
+           "heading": "Whom you contacted and how:",
+           "footer": "Unsubscribe or change your preferences: {url}"},
+    "zh-Hant": {"cwc": "已透過眾議院 CWC 系統送達辦公室",
+                "email": "已電郵至辦公室", "tweet": "推文",
+                "contact_form": "請另外使用議員的網上聯絡表格：{url}",
+                "none": "沒有網上渠道，請致電辦公室",
+                "heading": "您聯絡了誰、用甚麼方式：",
+                "footer": "取消訂閱或更改偏好設定：{url}"},
+}
+
+
+def confirmation_key(action_id: uuid.UUID) -> str:
+    return f"confirmation:{action_id}"
+
+
+def build_confirmation(session: Session, settings: Settings,
+                       action_id: uuid.UUID) -> OutgoingMail | None:
+    """The confirmation mail for an action, or None (unknown action, or address not mailable).
+
+    Pure read: builds the mail, sends nothing. The key ``confirmation:<action id>`` makes a
+    second build of the same confirmation the same delivery.
+    """
+    action = session.get(Action, action_id)
+    if action is None:
+        return None
+    supporter = session.get(Supporter, action.supporter_id)
+    campaign = session.get(Campaign, action.campaign_id)
+    if supporter is None or campaign is None or not may_mail(supporter):
+        return None
+    locale = action.locale if action.locale in HOW else "en"
+    words = HOW[locale]
+    templates = templates_of(campaign, "confirmation", locale)
+    copy = campaign.content.get(locale) or campaign.content.get("en") or {}
+    values = template_vars(first_name=supporter.first_name, city=supporter.city,
+                           state=supporter.state, bill_label=campaign.bill_label,
+                           campaign_title=str(copy.get("title") or campaign.title))
+    subject = render(templates[0].subject, values).strip() if templates else campaign.title
+    intro = render(templates[0].body, values).strip() if templates else ""
+    lines = [intro, "", words["heading"], *contact_lines(session, action_id, words), "",
+             words["footer"].format(url=unsubscribe_url(settings, supporter.id))]
+    return OutgoingMail(
+        key=confirmation_key(action_id), to=supporter.email,
+        to_name=f"{supporter.first_name} {supporter.last_name}".strip(), subject=subject,
+        text="\n".join(lines).strip() + "\n",
+        headers=list_unsubscribe_headers(settings, supporter.id), category="confirmation",
+    )
+
+
+def contact_lines(session: Session, action_id: uuid.UUID, words: dict[str, str]) -> list[str]:
+    """One line per legislator: name, then each channel used (or the fallback to use)."""
+    targets = session.scalars(
+        select(Target).where(Target.action_id == action_id).order_by(Target.id)).all()
+    channels: dict[int, list[str]] = {}
+    for target_id, channel in session.execute(
+        select(Delivery.target_id, Delivery.channel)
+        .where(Delivery.action_id == action_id, Delivery.state.in_(("pending", "sending",
+                                                                     "sent")))
+    ):
+        if target_id is not None and channel not in channels.setdefault(target_id, []):
+            channels[target_id].append(channel)
+    lines = []
+    for target in targets:
+        legislator = LegislatorRef.from_mapping({
+            "bioguide_id": target.bioguide_id, "name": target.name, "chamber": target.chamber,
+            "state": target.state, "district": target.district, "info": target.info})
+        used = [words.get(c, c) for c in channels.get(target.id, [])]
+        if not used:
+            form = legislator.contact_form
+            used = [words["contact_form"].format(url=form) if form else words["none"]]
+        lines.append(f"- {legislator.title} {legislator.name}: {'; '.join(used)}")
+    return lines

@@ -1,0 +1,56 @@
+"""Steps 2 and 3 of the campaign page for the legislators a supporter looked up."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from actionwave.config import Settings
+from actionwave.cwc.client import CwcClient
+from actionwave.messages.compose_links import ChannelChoice, plan_channels
+from actionwave.messages.legislators import LegislatorRef
+from actionwave.messages.letters import templates_of, variables, write_letter
+from actionwave.messages.models import target_addresses
+from actionwave.messages.tweets import TweetPlan, plan_tweets
+from actionwave.models import Campaign
+
+
+@dataclass(frozen=True)
+class PageMessages:
+    tweets: TweetPlan
+    channels: list[ChannelChoice]
+    subject: str
+    statement: str
+
+
+def page_messages(session: Session, settings: Settings, campaign: Campaign,
+                  people: Sequence[Mapping[str, Any]], locale: str) -> PageMessages | None:
+    """Tweets and the channel plan for ``people`` (lookup results; vacant seats skipped).
+
+    None when nobody was looked up. Reads only; the statement shown is rendered for the first
+    legislator, and the suggested personal text (campaign copy ``email_body``) is never rendered.
+    """
+    legislators = [LegislatorRef.from_mapping(p) for p in people if not p.get("vacant")]
+    if not legislators:
+        return None
+    values = {leg.bioguide_id: variables(campaign, leg, locale) for leg in legislators}
+    tweets = plan_tweets([t.body for t in templates_of(campaign, "tweet", locale)], legislators,
+                         values)
+    email = templates_of(campaign, "email", locale)
+    copy = campaign.content.get(locale) or campaign.content.get("en") or {}
+    suggestion = str(copy.get("email_body") or "")
+    letters = {leg.bioguide_id: write_letter(email[0], values[leg.bioguide_id], suggestion, [])
+               for leg in legislators} if email else {}
+    first = letters.get(legislators[0].bioguide_id)
+    channels = plan_channels(
+        legislators, cwc_enabled=CwcClient.configured(settings),
+        addresses=target_addresses(session, campaign.id),
+        subject=first.subject if first else campaign.title,
+        bodies={key: letter.text for key, letter in letters.items()},
+    )
+    return PageMessages(tweets=tweets, channels=channels,
+                        subject=first.subject if first else campaign.title,
+                        statement=first.organization_statement if first else "")

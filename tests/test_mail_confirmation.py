@@ -1,0 +1,95 @@
+"""The supporter's confirmation mail, and the dev outbox it lands in."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from email import policy
+from email.parser import BytesParser
+from pathlib import Path
+
+from sqlalchemy.orm import Session
+
+from actionwave.campaigns import load_campaign
+from actionwave.channels import OutgoingMail, SendOutcome
+from actionwave.config import Settings
+from actionwave.mail.confirmation import build_confirmation
+from actionwave.mail.outbox_mailer import DevOutboxMailer
+from actionwave.models import Action, Delivery, Supporter, Target
+from tests.conftest import CAMPAIGN_FILE
+
+
+def acted(session: Session, locale: str = "en", **supporter: object) -> Action:
+    campaign = load_campaign(session, CAMPAIGN_FILE)
+    person = Supporter(email=f"{uuid.uuid4().hex[:8]}@example.com", first_name="Ann",
+                       last_name="Lee", zip="08701", city="Lakewood", state="NJ", locale=locale,
+                       **supporter)
+    session.add(person)
+    session.flush()
+    action = Action(campaign_id=campaign.id, supporter_id=person.id, locale=locale,
+                    idempotency_key=uuid.uuid4().hex, message="{{ my words }}")
+    session.add(action)
+    session.flush()
+    rep = Target(action_id=action.id, bioguide_id="S000522", chamber="house", state="NJ",
+                 district=4, name="Christopher H. Smith", cwc_office="HNJ04")
+    senator = Target(action_id=action.id, bioguide_id="B001288", chamber="senate", state="NJ",
+                     name="Cory Booker",
+                     info={"contact_form": "https://www.booker.senate.gov/contact"})
+    session.add_all([rep, senator])
+    session.flush()
+    session.add(Delivery(action_id=action.id, target_id=rep.id, supporter_id=person.id,
+                         channel="cwc", idempotency_key=f"cwc:{action.id}:{rep.id}"))
+    session.commit()
+    return action
+
+
+def test_confirmation_lists_whom_and_how(db_session: Session, settings: Settings) -> None:
+    action = acted(db_session)
+    mail = build_confirmation(db_session, settings, action.id)
+
+    assert mail is not None and mail.key == f"confirmation:{action.id}"
+    assert mail.subject == "Thank you, Ann: your message on H.R. 2661"
+    assert "Rep. Christopher H. Smith: message delivered to the office through" in mail.text
+    assert "Sen. Cory Booker: please also use the member's contact form: " \
+           "https://www.booker.senate.gov/contact" in mail.text
+    assert f"{settings.public_url}/u/" in mail.text
+
+
+def test_confirmation_has_one_click_unsubscribe_headers(db_session: Session,
+                                                        settings: Settings) -> None:
+    mail = build_confirmation(db_session, settings, acted(db_session).id)
+    assert mail is not None
+    https, mailto = mail.headers["List-Unsubscribe"].split(", ")
+    assert https.startswith(f"<{settings.public_url}/u/") and mailto.startswith("<mailto:")
+    assert mail.headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+
+
+def test_confirmation_in_traditional_chinese(db_session: Session, settings: Settings) -> None:
+    mail = build_confirmation(db_session, settings, acted(db_session, "zh-Hant").id)
+    assert mail is not None and mail.subject.startswith("Ann，謝謝您")
+    assert "您聯絡了誰" in mail.text
+
+
+def test_no_confirmation_for_unsubscribed_or_bounced(db_session: Session,
+                                                     settings: Settings) -> None:
+    gone = acted(db_session, unsubscribed_at=datetime.now(UTC))
+    bounced = acted(db_session, suppressed_reason="bounce")
+    assert build_confirmation(db_session, settings, gone.id) is None
+    assert build_confirmation(db_session, settings, bounced.id) is None
+
+
+def test_outbox_writes_one_file_per_key_and_finds_it(tmp_path: Path) -> None:
+    mailer = DevOutboxMailer(Settings.from_env({}, instance_path=tmp_path, secret_key="x"))
+    mail = OutgoingMail(key="confirmation:1", to="ann@example.com", subject="Merci 香港",
+                        text="Body",
+                        headers={"List-Unsubscribe-Post": "List-Unsubscribe=One-Click"})
+    mailer.send([mail])
+    mailer.send([mail])
+
+    files = list((tmp_path / "outbox").glob("*.eml"))
+    assert len(files) == 1
+    message = BytesParser(policy=policy.default).parsebytes(files[0].read_bytes())
+    assert message["Subject"] == "Merci 香港"
+    assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert mailer.lookup("confirmation:1") is SendOutcome.ACCEPTED
+    assert mailer.lookup("confirmation:2") is SendOutcome.NOT_FOUND
