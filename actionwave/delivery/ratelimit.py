@@ -1,0 +1,121 @@
+"""Global rate limits: one token bucket per provider and per recipient office.
+
+The bucket lives in Redis and is updated by one Lua script using Redis's own clock, so every worker
+process on every machine draws from the same bucket (Celery's ``rate_limit`` is per worker and is
+not enough). A provider that answers 429 can ``pause`` its bucket for everyone. On the embedded
+default (no Redis) an in-process bucket stands in: there is one worker process there.
+
+Buckets hold at most ``burst`` tokens, so in any one-second window at most ``rate + burst``
+requests are let through.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Protocol
+
+import redis
+
+from actionwave.config import Settings
+
+# KEYS: bucket, pause. ARGV: tokens per second, burst, cost, key ttl ms.
+# Returns "0" when the tokens were taken, else the seconds to wait (nothing taken).
+_TAKE = """
+local paused = redis.call('PTTL', KEYS[2])
+if paused > 0 then return tostring(paused / 1000) end
+local rate = tonumber(ARGV[1])
+local burst = tonumber(ARGV[2])
+local cost = tonumber(ARGV[3])
+local clock = redis.call('TIME')
+local now = tonumber(clock[1]) + tonumber(clock[2]) / 1000000
+local state = redis.call('HMGET', KEYS[1], 'tokens', 'at')
+local tokens = tonumber(state[1]) or burst
+local at = tonumber(state[2]) or now
+tokens = math.min(burst, tokens + math.max(0, now - at) * rate)
+local wait = 0
+if tokens >= cost then tokens = tokens - cost else wait = (cost - tokens) / rate end
+redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'at', tostring(now))
+redis.call('PEXPIRE', KEYS[1], ARGV[4])
+return tostring(wait)
+"""
+
+
+class RateLimiter(Protocol):
+    def take(self, bucket: str, per_minute: float, cost: int = 1) -> float:
+        """Take ``cost`` tokens from ``bucket`` if it has them. Returns 0.0 when taken, else the
+        seconds until they would be there (nothing is taken). ``per_minute`` <= 0: no limit,
+        but a pause still holds."""
+        ...
+
+    def pause(self, bucket: str, seconds: float) -> None:
+        """Let nothing through ``bucket`` for ``seconds`` (a provider said Retry-After)."""
+        ...
+
+
+class RedisRateLimiter:
+    """Buckets shared by every process that uses the same Redis and ``namespace``."""
+
+    def __init__(self, client: redis.Redis, namespace: str, burst: int = 1) -> None:
+        self.client = client
+        self.prefix = f"{namespace}:ratelimit:"
+        self.burst = max(1, burst)
+        self.script = client.register_script(_TAKE)
+
+    def take(self, bucket: str, per_minute: float, cost: int = 1) -> float:
+        if per_minute <= 0:
+            paused_ms = self.client.pttl(self.prefix + bucket + ":pause")
+            return paused_ms / 1000 if paused_ms > 0 else 0.0
+        rate = per_minute / 60.0
+        burst = max(self.burst, cost)
+        ttl_ms = int(1000 * (burst / rate + 60))
+        keys = [self.prefix + bucket, self.prefix + bucket + ":pause"]
+        return float(self.script(keys=keys, args=[rate, burst, cost, ttl_ms]))
+
+    def pause(self, bucket: str, seconds: float) -> None:
+        if seconds > 0:
+            key = self.prefix + bucket + ":pause"
+            self.client.set(key, "1", px=max(1, int(seconds * 1000)))
+
+
+class LocalRateLimiter:
+    """The same buckets inside one process (embedded default, no Redis)."""
+
+    def __init__(self, burst: int = 1) -> None:
+        self.burst = max(1, burst)
+        self.lock = threading.Lock()
+        self.buckets: dict[str, tuple[float, float]] = {}
+        self.paused_until: dict[str, float] = {}
+
+    def take(self, bucket: str, per_minute: float, cost: int = 1) -> float:
+        rate = per_minute / 60.0
+        burst = max(self.burst, cost)
+        with self.lock:
+            now = time.monotonic()
+            paused = self.paused_until.get(bucket, 0.0) - now
+            if paused > 0:
+                return paused
+            if rate <= 0:
+                return 0.0
+            tokens, at = self.buckets.get(bucket, (burst, now))
+            tokens = min(burst, tokens + (now - at) * rate)
+            wait = 0.0
+            if tokens >= cost:
+                tokens -= cost
+            else:
+                wait = (cost - tokens) / rate
+            self.buckets[bucket] = (tokens, now)
+            return wait
+
+    def pause(self, bucket: str, seconds: float) -> None:
+        with self.lock:
+            until = time.monotonic() + seconds
+            self.paused_until[bucket] = max(until, self.paused_until.get(bucket, 0.0))
+
+
+def make_rate_limiter(settings: Settings) -> RateLimiter:
+    """Redis buckets when ``REDIS_URL`` is set, else in-process ones (embedded default)."""
+    if settings.redis_url:
+        client = redis.Redis.from_url(settings.redis_url, socket_timeout=5)
+        return RedisRateLimiter(client, settings.namespace, settings.ratelimit_burst)
+    return LocalRateLimiter(settings.ratelimit_burst)

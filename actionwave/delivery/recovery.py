@@ -1,0 +1,149 @@
+"""Deliveries that went wrong: in-doubt sends settled with the provider, dead ones retried.
+
+A ``sending`` row whose lease expired belonged to a worker that died or hung, and its request may
+have left before the crash. It is *in doubt*: we ask the provider whether it accepted a mail with
+the row's idempotency key before anything is sent again. ACCEPTED -> ``sent``; NOT_FOUND -> back
+to ``pending``; UNKNOWN -> asked again later, never resent blindly. Each case is counted.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from actionwave.channels import ProviderError, SendOutcome
+from actionwave.db import is_postgres
+from actionwave.delivery.engine import DeliveryPolicy, Sender
+from actionwave.delivery.models import bump_counters, read_counters
+from actionwave.delivery.states import (
+    DEAD,
+    IN_DOUBT_OWNER,
+    PENDING,
+    SENDING,
+    SENT,
+    deliveries,
+    move,
+)
+from actionwave.models import Delivery
+
+IN_DOUBT_NOTE = "in doubt: the provider could not yet say whether it was sent"
+COUNTERS = ("in_doubt", "in_doubt_sent", "in_doubt_resent", "in_doubt_unknown")
+
+
+@dataclass(frozen=True)
+class Reconciled:
+    found: int = 0
+    accepted: int = 0
+    not_found: int = 0
+    unknown: int = 0
+
+
+def expire_leases(
+    session: Session, senders: Mapping[str, Sender], policy: DeliveryPolicy, limit: int = 500
+) -> Reconciled:
+    """Settle up to ``limit`` in-doubt deliveries of the channels in ``senders`` by asking each
+    provider (``lookup``) about their idempotency keys. Several sweepers may run at once: each
+    takes its own rows. Commits; may block on provider lookups.
+    """
+    now = datetime.now(UTC)
+    me = f"{IN_DOUBT_OWNER}{uuid.uuid4().hex[:12]}"
+    expired = (
+        select(deliveries.c.id, deliveries.c.idempotency_key, deliveries.c.channel,
+               deliveries.c.lease_owner)
+        .where(deliveries.c.state == SENDING, deliveries.c.channel.in_(list(senders)),
+               deliveries.c.lease_expires_at < now - timedelta(seconds=policy.lookup_grace_seconds))
+        .order_by(deliveries.c.lease_expires_at)
+        .limit(limit)
+    )
+    if is_postgres(session):
+        expired = expired.with_for_update(skip_locked=True)
+    rows = session.execute(expired).all()
+    if not rows:
+        session.rollback()
+        return Reconciled()
+    session.execute(
+        update(deliveries)
+        .where(deliveries.c.id.in_([r.id for r in rows]))
+        .values(lease_owner=me, lease_expires_at=now + timedelta(seconds=policy.lease_seconds))
+    )
+    session.commit()
+    settled: dict[SendOutcome, list[int]] = {outcome: [] for outcome in SendOutcome}
+    for row in rows:
+        try:
+            outcome = senders[row.channel].lookup(row.idempotency_key)
+        except ProviderError:
+            outcome = SendOutcome.UNKNOWN
+        settled[outcome].append(row.id)
+    return _record(session, me, rows, settled)
+
+
+def _record(
+    session: Session, me: str, rows: Sequence, settled: dict[SendOutcome, list[int]]  # type: ignore[type-arg]
+) -> Reconciled:
+    now = datetime.now(UTC)
+    mine = deliveries.c.lease_owner == me
+    accepted, not_found = settled[SendOutcome.ACCEPTED], settled[SendOutcome.NOT_FOUND]
+    unknown = settled[SendOutcome.UNKNOWN]
+    if accepted:
+        session.execute(move(SENDING, SENT, mine, deliveries.c.id.in_(accepted), sent_at=now,
+                             last_error=None))
+    if not_found:
+        session.execute(move(SENDING, PENDING, mine, deliveries.c.id.in_(not_found),
+                             next_attempt_at=now))
+    if unknown:  # keep the row in doubt; the lease clock restarts the grace before asking again
+        session.execute(update(deliveries).where(mine, deliveries.c.id.in_(unknown))
+                        .values(lease_expires_at=now, last_error=IN_DOUBT_NOTE))
+    first_time = sum(1 for r in rows if not (r.lease_owner or "").startswith(IN_DOUBT_OWNER))
+    bump_counters(session, {
+        "in_doubt": first_time, "in_doubt_sent": len(accepted),
+        "in_doubt_resent": len(not_found), "in_doubt_unknown": len(unknown),
+    })
+    session.commit()
+    return Reconciled(len(rows), len(accepted), len(not_found), len(unknown))
+
+
+def in_doubt_report(session: Session) -> dict[str, int]:
+    """How many sends were found in doubt, and how each was settled: ``in_doubt`` cases;
+    ``in_doubt_sent`` (provider had it), ``in_doubt_resent`` (provider never saw it, sent again),
+    ``in_doubt_unknown`` (lookups that could not tell); ``still_in_doubt`` now."""
+    report = dict.fromkeys(COUNTERS, 0)
+    report.update(read_counters(session))
+    report["still_in_doubt"] = session.scalar(
+        select(func.count()).select_from(deliveries).where(
+            deliveries.c.state == SENDING, deliveries.c.lease_owner.startswith(IN_DOUBT_OWNER))
+    ) or 0
+    return report
+
+
+def due_channels(session: Session) -> dict[str, int]:
+    """How many deliveries are due now, per channel (for the sweep that kicks workers)."""
+    rows = session.execute(
+        select(deliveries.c.channel, func.count())
+        .where(deliveries.c.state == PENDING, deliveries.c.next_attempt_at <= datetime.now(UTC))
+        .group_by(deliveries.c.channel)
+    ).all()
+    return {channel: count for channel, count in rows}
+
+
+def dead_deliveries(session: Session, limit: int = 100) -> list[Delivery]:
+    """Deliveries that ran out of attempts, newest first, for organizers to inspect and retry."""
+    return list(session.scalars(
+        select(Delivery).where(Delivery.state == DEAD).order_by(Delivery.updated_at.desc())
+        .limit(limit)
+    ))
+
+
+def retry_dead(session: Session, delivery_ids: Sequence[int]) -> int:
+    """An organizer's retry: the given ``dead`` deliveries go back to ``pending`` with fresh
+    attempts, due now. Other ids are ignored. Returns how many moved. Idempotent. Commits."""
+    if not delivery_ids:
+        return 0
+    result = session.execute(move(DEAD, PENDING, deliveries.c.id.in_(list(delivery_ids)),
+                                  attempts=0, next_attempt_at=datetime.now(UTC), last_error=None))
+    session.commit()
+    return result.rowcount

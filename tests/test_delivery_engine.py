@@ -1,0 +1,161 @@
+"""The delivery engine against PostgreSQL and the real SendGrid mailer on the SendGrid stub."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import select, update
+
+from actionwave.config import Settings
+from actionwave.delivery.engine import DeliveryPolicy, claim_due_deliveries, deliver_due
+from actionwave.delivery.mailing import MAIL_CHANNEL, MailSender
+from actionwave.delivery.ratelimit import LocalRateLimiter
+from actionwave.delivery.recovery import retry_dead
+from actionwave.delivery.states import IllegalTransition, move
+from actionwave.mail.sendgrid_mailer import SendGridMailer
+from actionwave.models import Delivery
+from actionwave.services import Services
+from tests.delivery_support import add_mail_deliveries, mail_settings, states_of
+from tests.stubs.sendgrid import SendGridStub, sendgrid_stub
+
+
+@pytest.fixture
+def stub() -> Iterator[SendGridStub]:
+    with sendgrid_stub() as running:
+        yield running
+
+
+def run_once(services: Services, settings: Settings, worker: str = "w1"):  # type: ignore[no-untyped-def]
+    sender = MailSender(SendGridMailer(settings))
+    return deliver_due(services.session_factory, MAIL_CHANNEL, sender, LocalRateLimiter(),
+                       DeliveryPolicy.from_settings(settings), worker, sleep=lambda _: None)
+
+
+def test_sent_and_failed_are_final_states() -> None:
+    with pytest.raises(IllegalTransition):
+        move("sent", "pending")
+    with pytest.raises(IllegalTransition):
+        move("failed", "sending")
+
+
+def test_concurrent_claims_get_disjoint_rows_with_a_lease(
+    committed_db: Services, campaign_slug: str
+) -> None:
+    with committed_db.session() as session:
+        add_mail_deliveries(session, campaign_slug, 10)
+    with committed_db.session() as one, committed_db.session() as two:
+        first = claim_due_deliveries(one, MAIL_CHANNEL, 6, "w1", 60)
+        second = claim_due_deliveries(two, MAIL_CHANNEL, 6, "w2", 60)
+    assert len(first) == 6 and len(second) == 4
+    assert not {c.id for c in first} & {c.id for c in second}
+    with committed_db.session() as session:
+        rows = session.scalars(select(Delivery)).all()
+    assert {r.state for r in rows} == {"sending"}
+    assert all(r.lease_expires_at and r.lease_expires_at > datetime.now(UTC) for r in rows)
+    assert all(r.attempts == 1 for r in rows)
+
+
+def test_same_shape_mail_goes_out_in_one_request_and_is_recorded_sent(
+    committed_db: Services, campaign_slug: str, settings: Settings, stub: SendGridStub
+) -> None:
+    with committed_db.session() as session:
+        keys = add_mail_deliveries(session, campaign_slug, 50, category="action")
+    result = run_once(committed_db, mail_settings(settings, stub))
+    assert result.sent == 50
+    assert stub.statuses[202] == 1
+    assert sorted(a.key for a in stub.accepted) == sorted(keys)
+    with committed_db.session() as session:
+        assert set(states_of(session, keys).values()) == {"sent"}
+        provider_ids = session.scalars(select(Delivery.provider_id)).all()
+    assert len(set(provider_ids)) == 1 and provider_ids[0].startswith("stub")
+
+
+def test_429_backs_off_honouring_retry_after_and_pauses_the_provider(
+    committed_db: Services, campaign_slug: str, settings: Settings, stub: SendGridStub
+) -> None:
+    with committed_db.session() as session:
+        add_mail_deliveries(session, campaign_slug, 3)
+    stub.fail_next(429)
+    started = time.time()
+    sender = MailSender(SendGridMailer(mail_settings(settings, stub)))
+    result = deliver_due(committed_db.session_factory, MAIL_CHANNEL, sender, LocalRateLimiter(),
+                         DeliveryPolicy(backoff_seconds=0.01), "w1")
+    # The refused request waits out Retry-After in the table; the pause holds the others back.
+    assert (result.retried, result.sent) == (1, 2)
+    assert min(a.at for a in stub.accepted) >= started + 0.9
+    with committed_db.session() as session:
+        refused = session.scalars(select(Delivery).where(Delivery.state == "pending")).one()
+    assert refused.attempts == 1 and "429" in (refused.last_error or "")
+    assert refused.next_attempt_at >= datetime.fromtimestamp(started + 0.9, UTC)
+
+
+def test_client_error_fails_for_good_with_sendgrids_reason(
+    committed_db: Services, campaign_slug: str, settings: Settings, stub: SendGridStub
+) -> None:
+    with committed_db.session() as session:
+        add_mail_deliveries(session, campaign_slug, 1)
+    stub.fail_next(400)
+    result = run_once(committed_db, mail_settings(settings, stub))
+    assert result.failed == 1
+    with committed_db.session() as session:
+        row = session.scalars(select(Delivery)).one()
+    assert row.state == "failed" and row.last_error.startswith("SendGrid 400")
+
+
+def test_server_errors_retry_until_dead_then_an_organizer_retry_sends_it(
+    committed_db: Services, campaign_slug: str, settings: Settings, stub: SendGridStub
+) -> None:
+    with committed_db.session() as session:
+        keys = add_mail_deliveries(session, campaign_slug, 1)
+    sending = mail_settings(settings, stub, delivery_max_attempts=3)
+    stub.fail_next(500, times=3)
+    for _ in range(3):
+        with committed_db.session() as session:
+            session.execute(update(Delivery).values(next_attempt_at=datetime.now(UTC)))
+            session.commit()
+        run_once(committed_db, sending)
+    with committed_db.session() as session:
+        row = session.scalars(select(Delivery)).one()
+        assert (row.state, row.attempts) == ("dead", 3)
+        assert retry_dead(session, [row.id]) == 1
+        assert retry_dead(session, [row.id]) == 0
+    assert run_once(committed_db, sending).sent == 1
+    assert [a.key for a in stub.accepted] == keys
+
+
+def test_outcome_is_not_written_over_a_lease_that_was_taken_away(
+    committed_db: Services, campaign_slug: str
+) -> None:
+    from actionwave.delivery.engine import Outcomes, record_outcomes
+
+    with committed_db.session() as session:
+        add_mail_deliveries(session, campaign_slug, 1)
+        claimed = claim_due_deliveries(session, MAIL_CHANNEL, 1, "slow-worker", 60)
+        session.execute(update(Delivery).values(lease_owner="someone-else"))
+        session.commit()
+        result = record_outcomes(session, Outcomes(sent=[(claimed[0].id, "x")]), "slow-worker",
+                                 DeliveryPolicy())
+        assert result.not_held == 1
+        assert session.scalars(select(Delivery.state)).one() == "sending"
+
+
+def test_claim_works_on_the_embedded_sqlite_database(tmp_path, campaign_slug: str) -> None:  # type: ignore[no-untyped-def]
+    from actionwave.campaigns import load_campaign
+    from actionwave.migrate import upgrade
+    from tests.conftest import CAMPAIGN_FILE
+
+    embedded = Settings.from_env({}, instance_path=tmp_path)
+    upgrade(embedded.database_url)
+    services = Services(embedded)
+    with services.session() as session:
+        slug = load_campaign(session, CAMPAIGN_FILE).slug
+        add_mail_deliveries(session, slug, 5)
+        claimed = claim_due_deliveries(session, MAIL_CHANNEL, 3, "w1", 60)
+        again = claim_due_deliveries(session, MAIL_CHANNEL, 3, "w2", 60)
+    services.close()
+    assert (len(claimed), len(again)) == (3, 2)
+    assert replace(embedded).embedded
