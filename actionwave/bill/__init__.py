@@ -1,0 +1,1 @@
+"""The bill watcher: congress.gov actions in, stage transitions out (see ``watcher``)."""

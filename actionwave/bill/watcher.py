@@ -1,0 +1,196 @@
+"""Watching a campaign's bill: store its actions once, detect stage transitions once, announce them.
+
+Every step is idempotent and safe to run in two schedulers at once:
+- an action reported by several source systems (House floor, code 2; Library of Congress, code 9)
+  has one fingerprint (date + normalized text) and is stored once;
+- a transition is a unique (campaign, stage, chamber) row inserted with ON CONFLICT DO NOTHING;
+  only the transaction that inserts it starts the waves bound to that stage;
+- the announcement is claimed with a lease, and X refuses a duplicate post if a crash left one
+  in doubt.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.orm import Session
+
+from actionwave.bill.congress_api import BillRef, BillSource
+from actionwave.bill.models import BillStageTransition
+from actionwave.bill.stages import LOC_SOURCE_CODE, STAGE_LABELS, STAGES, Stage, stage_of
+from actionwave.channels import Permanent, Retryable
+from actionwave.db import dialect_insert
+from actionwave.models import BillAction, Campaign
+from actionwave.reminders.sweep import plan_senate_reminders
+from actionwave.social.x_poster import Poster
+from actionwave.waves.launch import start_stage_waves
+
+POST_LEASE = timedelta(minutes=2)
+# congress.gov can publish an action a little after its bill's updateDate moved.
+SINCE_MARGIN = timedelta(minutes=30)
+_CHAMBER_PREFIX = re.compile(r"^passed/agreed to in (house|senate):\s*", re.IGNORECASE)
+_PARENTHESES = re.compile(r"\([^)]*\)")
+_NON_WORD = re.compile(r"[^a-z0-9]+")
+
+
+@dataclass(frozen=True)
+class NewTransition:
+    id: int
+    stage: Stage
+    wave_ids: list[int]
+
+
+def fingerprint(action: dict[str, Any]) -> str:
+    """Same for the same action from any source system: its date and its normalized text."""
+    text = _PARENTHESES.sub(" ", _CHAMBER_PREFIX.sub("", action.get("text") or "")).lower()
+    normalized = _NON_WORD.sub(" ", text).strip()
+    return hashlib.sha256(f"{action.get('actionDate')}|{normalized}".encode()).hexdigest()
+
+
+def record_bill_actions(session: Session, bill: BillRef, actions: list[dict[str, Any]]) -> int:
+    """Store each action once; returns how many were new. Does not commit."""
+    merged: dict[str, dict[str, Any]] = {}
+    for action in actions:
+        key = fingerprint(action)
+        stage = stage_of(action)
+        row = merged.get(key)
+        if row is None:
+            merged[key] = row = {
+                "congress": bill.congress, "bill_type": bill.bill_type, "bill_number": bill.number,
+                "action_date": date.fromisoformat(action["actionDate"]), "action_code": None,
+                "text": action.get("text") or "", "source_system": None, "stage": None,
+                "fingerprint": key, "raw": action, "fetched_at": datetime.now(UTC),
+            }
+        source = action.get("sourceSystem") or {}
+        if source.get("code") == LOC_SOURCE_CODE or row["source_system"] is None:
+            row["action_code"] = row["action_code"] or action.get("actionCode")
+            row["source_system"] = source.get("name") or row["source_system"]
+            if source.get("code") == LOC_SOURCE_CODE:
+                row["action_code"], row["raw"] = action.get("actionCode"), action
+        if stage and not row["stage"]:
+            row["stage"] = stage.key
+    if not merged:
+        return 0
+    insert = dialect_insert(session, BillAction.__table__).on_conflict_do_nothing(
+        index_elements=["congress", "bill_type", "bill_number", "fingerprint"])
+    return len(session.execute(insert.returning(BillAction.id), list(merged.values())).all())
+
+
+def detect_transitions(session: Session, campaign_id: int, bill: BillRef) -> list[NewTransition]:
+    """Record each stage the bill has reached as a transition, once; start the waves bound to it.
+
+    Returns only the transitions this call inserted. Does not commit: commit together so a
+    transition and its waves' start are one fact.
+    """
+    first = (select(BillAction.stage, func.min(BillAction.id).label("id"))
+             .where(BillAction.congress == bill.congress, BillAction.bill_type == bill.bill_type,
+                    BillAction.bill_number == bill.number, BillAction.stage.is_not(None))
+             .group_by(BillAction.stage).subquery())
+    rows = sorted(  # in the order they happened; a day's actions by legislative order
+        session.scalars(select(BillAction).join(first, first.c.id == BillAction.id)),
+        key=lambda a: (a.action_date, STAGES.index((a.stage or "").partition(":")[0])),
+    )
+    created = []
+    for action in rows:
+        stage_name, _, chamber = (action.stage or "").partition(":")
+        inserted = session.scalar(
+            dialect_insert(session, BillStageTransition.__table__).values(
+                campaign_id=campaign_id, stage=stage_name, chamber=chamber,
+                action_date=action.action_date, action_text=action.text,
+                detected_at=datetime.now(UTC),
+            ).on_conflict_do_nothing(index_elements=["campaign_id", "stage", "chamber"])
+            .returning(BillStageTransition.id)
+        )
+        if inserted is not None:
+            stage = Stage(stage_name, chamber)
+            waves = start_stage_waves(session, campaign_id, stage.key, inserted)
+            created.append(NewTransition(inserted, stage, waves))
+    return created
+
+
+def poll_campaign_bill(session: Session, campaign_id: int,
+                       source: BillSource) -> list[NewTransition]:
+    """Fetch the campaign's bill actions (only if changed), store them, record transitions.
+
+    Each new transition starts its waves and plans "write to your senators" reminders in the
+    same transaction. Commits. Raises ``Retryable``/``Permanent`` from the source before
+    anything is written.
+    """
+    campaign = session.get(Campaign, campaign_id)
+    if campaign is None or not (campaign.bill_congress and campaign.bill_type
+                                and campaign.bill_number):
+        return []
+    bill = BillRef(campaign.bill_congress, campaign.bill_type.lower(), campaign.bill_number)
+    last = session.scalar(select(func.max(BillAction.fetched_at)).where(
+        BillAction.congress == bill.congress, BillAction.bill_type == bill.bill_type,
+        BillAction.bill_number == bill.number))
+    actions = source.actions(bill, since=last - SINCE_MARGIN if last else None)
+    if actions:
+        record_bill_actions(session, bill, actions)
+    created = detect_transitions(session, campaign_id, bill)
+    for transition in created:
+        plan_senate_reminders(session, campaign_id, transition.id)
+    session.commit()
+    return created
+
+
+def active_bill_campaigns(session: Session) -> list[int]:
+    """Ids of active campaigns that follow a bill."""
+    return list(session.scalars(select(Campaign.id).where(
+        Campaign.status == "active", Campaign.bill_number.is_not(None)).order_by(Campaign.id)))
+
+
+def announcement(campaign: Campaign, transition: BillStageTransition, public_url: str) -> str:
+    where = f" in the {transition.chamber.title()}" if transition.stage in (
+        "introduced", "in_committee", "reported") and transition.chamber else ""
+    label = campaign.bill_label or campaign.title
+    return (f"{label} {STAGE_LABELS[transition.stage]}{where} "
+            f"({transition.action_date:%b %-d, %Y}). Act now: "
+            f"{public_url.rstrip('/')}/c/{campaign.slug}")
+
+
+def announce_transitions(session: Session, campaign_id: int, poster: Poster, public_url: str,
+                         now: datetime | None = None) -> int:
+    """Post each unannounced transition of the campaign once; returns how many were posted.
+
+    A post that fails with ``Retryable`` is tried again on a later call after the provider's
+    wait; ``Permanent`` closes it with the reason in ``post_error``. Commits after each post.
+    """
+    now = now or datetime.now(UTC)
+    campaign = session.get(Campaign, campaign_id)
+    if campaign is None:
+        return 0
+    candidates = session.scalars(select(BillStageTransition.id).where(
+        BillStageTransition.campaign_id == campaign_id, BillStageTransition.posted_at.is_(None),
+        or_(BillStageTransition.post_lease_until.is_(None),
+            BillStageTransition.post_lease_until < now),
+    ).order_by(BillStageTransition.id)).all()
+    posted = 0
+    for transition_id in candidates:
+        claimed = session.execute(update(BillStageTransition).where(
+            BillStageTransition.id == transition_id, BillStageTransition.posted_at.is_(None),
+            or_(BillStageTransition.post_lease_until.is_(None),
+                BillStageTransition.post_lease_until < now),
+        ).values(post_lease_until=now + POST_LEASE)).rowcount
+        session.commit()
+        if not claimed:
+            continue  # another scheduler took it
+        transition = session.get(BillStageTransition, transition_id, populate_existing=True)
+        assert transition is not None
+        try:
+            transition.post_id = poster.post(announcement(campaign, transition, public_url))
+            transition.posted_at = datetime.now(UTC)
+            posted += 1
+        except Retryable as exc:
+            transition.post_error = exc.reason
+            transition.post_lease_until = now + timedelta(seconds=exc.after or 60)
+        except Permanent as exc:
+            transition.post_error = exc.reason
+            transition.posted_at = datetime.now(UTC)
+        session.commit()
+    return posted

@@ -1,0 +1,1 @@
+"""Follow-ups: rows with ``due_at`` swept every minute by beat, never broker countdowns."""

@@ -1,0 +1,1 @@
+"""The campaign's own social accounts (announcements, not supporters' posts)."""

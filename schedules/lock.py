@@ -1,0 +1,77 @@
+"""One beat at a time across machines: beat fires only while it holds a Redis lock.
+
+Every beat process runs ``SingleBeatScheduler``; the one holding ``<namespace>:beat-lock`` fires
+the schedule and renews the lock on each tick, the others stand by and take over within
+``LOCK_TTL_SECONDS`` if it dies. Without Redis (the embedded default runs one local beat) the
+scheduler behaves like Celery's own.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from typing import Any
+
+import redis
+from celery.beat import PersistentScheduler
+
+log = logging.getLogger(__name__)
+
+LOCK_TTL_SECONDS = 30
+_RENEW = "if redis.call('get', KEYS[1]) == ARGV[1] then " \
+         "return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end"
+_RELEASE = "if redis.call('get', KEYS[1]) == ARGV[1] then " \
+           "return redis.call('del', KEYS[1]) else return 0 end"
+
+
+class BeatLock:
+    """A lock with a TTL, owned by a random token; only the owner renews or releases it."""
+
+    def __init__(self, client: redis.Redis, key: str, ttl: float = LOCK_TTL_SECONDS) -> None:
+        self.client = client
+        self.key = key
+        self.ttl_ms = int(ttl * 1000)
+        self.token = uuid.uuid4().hex
+
+    def hold(self) -> bool:
+        """Renew the lock if we own it, else try to take it. True while we own it."""
+        if self.client.eval(_RENEW, 1, self.key, self.token, self.ttl_ms):
+            return True
+        return bool(self.client.set(self.key, self.token, nx=True, px=self.ttl_ms))
+
+    def release(self) -> None:
+        self.client.eval(_RELEASE, 1, self.key, self.token)
+
+
+class SingleBeatScheduler(PersistentScheduler):
+    """Celery's persistent scheduler, firing only while this process holds the beat lock."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        settings = self.app.services.settings
+        self.lock: BeatLock | None = None
+        if settings.redis_url:
+            client = redis.Redis.from_url(settings.redis_url, socket_timeout=5)
+            self.lock = BeatLock(client, f"{settings.namespace}:beat-lock")
+        self.leading = False
+
+    def tick(self, *args: Any, **kwargs: Any) -> float:
+        if self.lock is None:
+            return super().tick(*args, **kwargs)
+        try:
+            leading = self.lock.hold()
+        except redis.RedisError as exc:  # cannot prove we lead: fire nothing
+            log.warning("beat lock unavailable, standing by: %s", exc)
+            leading = False
+        if leading != self.leading:
+            log.info("this beat %s", "now fires the schedule" if leading else "stands by")
+            self.leading = leading
+        renew_every = LOCK_TTL_SECONDS / 3
+        if not leading:
+            return renew_every
+        return min(super().tick(*args, **kwargs), renew_every)
+
+    def close(self) -> None:
+        if self.lock is not None and self.leading:
+            self.lock.release()
+        super().close()

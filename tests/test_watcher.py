@@ -1,0 +1,133 @@
+"""The bill watcher end to end: congress.gov stub -> actions -> transitions -> posts and waves."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import func, select, text
+
+from actionwave.bill.budget import LocalBudget
+from actionwave.bill.congress_api import BillRef, CongressGovClient
+from actionwave.bill.models import BillStageTransition
+from actionwave.bill.watcher import (
+    announce_transitions,
+    fingerprint,
+    poll_campaign_bill,
+    record_bill_actions,
+)
+from actionwave.config import Settings
+from actionwave.models import BillAction, Campaign, Delivery, Wave
+from actionwave.services import Services
+from actionwave.social.x_poster import XPoster
+from actionwave.waves.launch import create_wave, fan_out_wave, waves_to_fan_out
+from tests.stubs.congress import API_KEY, BillReplay, CongressStub, recorded_bills, running
+from tests.stubs.x import XStub
+
+REPLAY = ("introduced", "in_committee", "passed_house", "received_in_senate")
+STAGE_TRIGGERS = ("introduced", "in_committee:house", "passed_house", "in_committee:senate")
+SUPPORTERS = 50
+
+
+@pytest.fixture
+def congress() -> Iterator[CongressStub]:
+    with running(CongressStub()) as server:
+        yield server  # type: ignore[misc]
+
+
+@pytest.fixture
+def x_api() -> Iterator[XStub]:
+    with running(XStub()) as server:
+        yield server  # type: ignore[misc]
+
+
+def test_house_and_library_of_congress_reports_share_a_fingerprint() -> None:
+    actions = recorded_bills()[("117", "hr", "21")]["actions"]
+    house = next(a for a in actions if a.get("actionCode") == "H37300")
+    library = next(a for a in actions if a.get("actionCode") == "8000")
+    assert fingerprint(house) == fingerprint(library)
+
+
+def test_each_action_is_stored_once_across_sources_and_polls(db_session) -> None:  # type: ignore[no-untyped-def]
+    actions = recorded_bills()[("117", "hr", "3076")]["actions"]
+    bill = BillRef(117, "hr", 3076)
+    first = record_bill_actions(db_session, bill, actions)
+    again = record_bill_actions(db_session, bill, actions)
+    stored = db_session.scalars(select(BillAction).where(BillAction.bill_number == 3076)).all()
+    assert again == 0 and first == len(stored)
+    assert len(stored) < len(actions)  # duplicates across source systems collapsed
+    law = [a for a in stored if a.stage == "became_law"]
+    assert len(law) == 2  # "Became Public Law" and "Signed by President", each once
+    presented = [a for a in stored if a.stage == "to_president"]
+    assert len(presented) == 1 and presented[0].action_code == "28000"
+
+
+def _seed(services: Services, slug: str) -> int:
+    with services.session() as session:
+        campaign_id = session.scalar(select(Campaign.id).where(Campaign.slug == slug))
+        session.execute(text(
+            "INSERT INTO supporters (email, first_name, last_name, state, zip, district, locale,"
+            " consent, created_at, updated_at) SELECT 'w' || g || '@example.org', 'W', 'S',"
+            " 'CA', '94110', 11, 'en', true, now(), now() FROM generate_series(1, :n) g"
+        ), {"n": SUPPORTERS})
+        for trigger in STAGE_TRIGGERS:
+            create_wave(session, campaign_id, f"on {trigger}", trigger="stage",
+                        trigger_stage=trigger)
+        session.commit()
+    return campaign_id
+
+
+def _watch(services: Services, settings: Settings, campaign_id: int, congress: CongressStub,
+           x_api: XStub, barrier: threading.Barrier, errors: list[BaseException]) -> None:
+    """One scheduler's turn: poll, announce, fan out (what the beat-fired tasks do)."""
+    try:
+        source = CongressGovClient(congress.api_url, API_KEY, LocalBudget(100))
+        poster = XPoster(settings)
+        barrier.wait()
+        with services.session() as session:
+            poll_campaign_bill(session, campaign_id, source)
+            announce_transitions(session, campaign_id, poster, settings.public_url)
+            for wave_id in waves_to_fan_out(session):
+                fan_out_wave(session, wave_id, chunk_size=7)
+    except BaseException as exc:  # reported by the test thread
+        errors.append(exc)
+
+
+def test_replayed_bill_gives_one_transition_post_and_wave_per_stage_with_two_schedulers(
+    committed_db: Services, campaign_slug: str, settings: Settings, congress: CongressStub,
+    x_api: XStub,
+) -> None:
+    campaign_id = _seed(committed_db, campaign_slug)
+    replay = BillReplay(congress, ("119", "hr", "2661"))
+    x_settings = Settings.from_env({}, instance_path=settings.instance_path, x_api_url=x_api.url,
+                                   x_consumer_key="k", x_consumer_secret="s",
+                                   x_access_token="t", x_access_token_secret="ts")
+    for step, state in enumerate(REPLAY, start=1):
+        replay.show(state)
+        barrier, errors = threading.Barrier(2), []
+        schedulers = [threading.Thread(target=_watch, args=(
+            committed_db, x_settings, campaign_id, congress, x_api, barrier, errors))
+            for _ in range(2)]
+        for thread in schedulers:
+            thread.start()
+        for thread in schedulers:
+            thread.join(timeout=60)
+        assert not errors, errors
+        with committed_db.session() as session:
+            transitions = session.scalars(select(BillStageTransition).order_by(
+                BillStageTransition.id)).all()
+            started = session.scalars(select(Wave).where(Wave.status == "running")).all()
+            per_supporter = session.execute(
+                select(Delivery.wave_id, Delivery.supporter_id, func.count())
+                .group_by(Delivery.wave_id, Delivery.supporter_id)).all()
+        assert len(transitions) == step, state
+        assert len(x_api.posts) == step and x_api.state["attempts"] == step
+        assert len(started) == step
+        assert all(t.posted_at is not None for t in transitions)
+        assert len(per_supporter) == step * SUPPORTERS
+        assert {count for *_, count in per_supporter} == {1}
+    assert [(t.stage, t.chamber) for t in transitions] == [
+        ("introduced", "house"), ("in_committee", "house"), ("passed_house", "house"),
+        ("in_committee", "senate")]
+    assert "H.R. 2661 passed the House" in x_api.posts[2]
