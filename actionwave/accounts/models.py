@@ -1,0 +1,66 @@
+"""Tables for organizer accounts (see ``actionwave.accounts``)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from actionwave.models import Base, BigId, utcnow
+
+ROLE_CHECK = "role IN ('viewer', 'organizer', 'admin')"
+
+
+class User(Base):
+    """An organizer who signs in to the console."""
+
+    __tablename__ = "users"
+    __table_args__ = (CheckConstraint(ROLE_CHECK, name="role_valid"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(300))
+    role: Mapped[str] = mapped_column(String(20))
+    disabled_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_login_at: Mapped[datetime | None]
+
+
+class ConsoleSession(Base):
+    """A signed-in browser. The cookie holds the id; only its SHA-256 digest is stored."""
+
+    __tablename__ = "console_sessions"
+
+    id_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+
+
+class ApiToken(Base):
+    """A bearer token for the organizer API, shown once; only its SHA-256 digest is stored."""
+
+    __tablename__ = "api_tokens"
+    __table_args__ = (CheckConstraint(ROLE_CHECK, name="role_valid"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    role: Mapped[str] = mapped_column(String(20))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+
+
+class LoginFailure(Base):
+    """One failed sign-in, counted per account and per client address to throttle guessing."""
+
+    __tablename__ = "login_failures"
+    __table_args__ = (Index("ix_login_failures_key_at", "key", "at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    # "account:<email>" or "ip:<salted hash of the address>"
+    key: Mapped[str] = mapped_column(String(300))
+    at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -1,0 +1,155 @@
+"""Creating organizers, signing them in and out, and the API tokens they use.
+
+Every function takes a ``Session``; none needs Flask. Secrets handed out (session ids, API tokens)
+are returned once and stored only as SHA-256 digests.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from actionwave.accounts import ROLES, throttle
+from actionwave.accounts.models import ApiToken, ConsoleSession, User
+from actionwave.accounts.passwords import burn_time, hash_password, verify_password
+
+SESSION_LIFETIME = timedelta(hours=12)
+TOKEN_PREFIX = "aw_"
+
+
+class AccountError(ValueError):
+    """A request about accounts that cannot be honoured; ``str()`` says why, for the organizer."""
+
+
+class LockedOut(AccountError):
+    """Too many failed sign-ins for this account or address."""
+
+    def __init__(self, lock: throttle.Lockout) -> None:
+        super().__init__(f"Too many failed sign-ins. Try again in {lock.minutes} minutes.")
+        self.lock = lock
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is asking: a signed-in organizer or an API token, and the role they hold."""
+
+    user_id: int | None
+    label: str
+    role: str
+    via_token: bool = False
+
+
+def digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def create_user(session: Session, email: str, password: str, role: str) -> User:
+    """A new organizer. Raises ``AccountError`` (bad role, taken email) or ``WeakPassword``.
+    Commits."""
+    if role not in ROLES:
+        raise AccountError(f"role must be one of {', '.join(ROLES)}")
+    email = email.strip().lower()
+    if "@" not in email:
+        raise AccountError("email must be an address")
+    user = User(email=email, password_hash=hash_password(password), role=role)
+    session.add(user)
+    try:
+        session.commit()
+    except IntegrityError as exc:
+        session.rollback()
+        raise AccountError(f"an account for {email} already exists") from exc
+    return user
+
+
+def sign_in(session: Session, email: str, password: str, ip_hash: str) -> tuple[User, str]:
+    """Check credentials and open a console session; returns the user and the new session id.
+
+    Raises ``LockedOut`` before checking anything when the account or address is throttled, and
+    ``AccountError`` (the same message for an unknown email and a wrong password). Commits.
+    """
+    email = email.strip().lower()
+    keys = [throttle.account_key(email), throttle.address_key(ip_hash)]
+    lock = throttle.lockout(session, keys)
+    if lock:
+        raise LockedOut(lock)
+    user = session.scalar(select(User).where(User.email == email))
+    if user is None:
+        burn_time()
+    if user is None or user.disabled_at or not verify_password(password, user.password_hash):
+        throttle.record_failure(session, keys)
+        raise AccountError("That email and password don't match an organizer account.")
+    throttle.clear_failures(session, keys[0])
+    now = datetime.now(UTC)
+    user.last_login_at = now
+    session_id = secrets.token_urlsafe(32)
+    session.add(ConsoleSession(id_hash=digest(session_id), user_id=user.id,
+                               expires_at=now + SESSION_LIFETIME))
+    session.commit()
+    return user, session_id
+
+
+def sign_out(session: Session, session_id: str) -> None:
+    """Close a console session so its id is worthless, even if the cookie was copied. Commits."""
+    session.execute(delete(ConsoleSession).where(ConsoleSession.id_hash == digest(session_id)))
+    session.commit()
+
+
+def session_principal(session: Session, session_id: str) -> Principal | None:
+    """The organizer behind a live console session id, or None (expired, closed, disabled)."""
+    row = session.execute(
+        select(User.id, User.email, User.role)
+        .join(ConsoleSession, ConsoleSession.user_id == User.id)
+        .where(ConsoleSession.id_hash == digest(session_id),
+               ConsoleSession.expires_at > datetime.now(UTC), User.disabled_at.is_(None))
+    ).first()
+    return Principal(row.id, row.email, row.role) if row else None
+
+
+def create_api_token(session: Session, name: str, role: str,
+                     user_id: int | None = None) -> tuple[ApiToken, str]:
+    """A new API token; returns the row and the token itself, which is never shown again.
+    Raises ``AccountError`` for an unknown role. Commits."""
+    if role not in ROLES:
+        raise AccountError(f"role must be one of {', '.join(ROLES)}")
+    if not name.strip():
+        raise AccountError("give the token a name that says who uses it")
+    secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken(name=name.strip()[:100], token_hash=digest(secret), role=role,
+                     user_id=user_id)
+    session.add(token)
+    session.commit()
+    return token, secret
+
+
+def token_principal(session: Session, secret: str) -> Principal | None:
+    """The holder of a live API token, or None. Marks the token used (commits)."""
+    if not secret.startswith(TOKEN_PREFIX):
+        return None
+    token = session.scalar(select(ApiToken).where(ApiToken.token_hash == digest(secret),
+                                                  ApiToken.revoked_at.is_(None)))
+    if token is None:
+        return None
+    token.last_used_at = datetime.now(UTC)
+    session.commit()
+    return Principal(token.user_id, f"token:{token.name}", token.role, via_token=True)
+
+
+def revoke_api_token(session: Session, token_id: int) -> bool:
+    """Revoke a token for good; True if it was live. Idempotent. Commits."""
+    result = session.execute(update(ApiToken).where(ApiToken.id == token_id,
+                                                    ApiToken.revoked_at.is_(None))
+                             .values(revoked_at=datetime.now(UTC)))
+    session.commit()
+    return result.rowcount > 0
+
+
+def list_api_tokens(session: Session) -> list[ApiToken]:
+    """Every token, live ones first, newest first (their digests only)."""
+    return list(session.scalars(select(ApiToken).order_by(ApiToken.revoked_at.is_not(None),
+                                                          ApiToken.created_at.desc())))

@@ -1,0 +1,155 @@
+"""The numbers organizers watch: actions over time, by state, the delivery funnel, the queue.
+
+Plain functions over a ``Session``; the console renders what they return.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import ColumnElement, Select, func, literal_column, select
+from sqlalchemy.orm import Session
+
+from actionwave.config import Settings
+from actionwave.mail.models import MailEvent
+from actionwave.models import Action, Delivery, Supporter
+
+FUNNEL = ("accepted", "resolved", "sent", "delivered", "failed", "dead")
+
+
+@dataclass(frozen=True)
+class Bucket:
+    start: datetime
+    count: int
+
+
+@dataclass(frozen=True)
+class DashboardNumbers:
+    """A snapshot for the dashboard. ``queue_depth`` is None when the broker is not Redis."""
+
+    unit: str  # "hour" or "day": the width of each bucket in ``over_time``
+    over_time: list[Bucket]
+    by_state: list[tuple[str, int]]  # most actions first; "" for supporters without a state
+    funnel: dict[str, int]  # keys in FUNNEL order
+    in_flight: int  # deliveries pending or sending
+    queue_depth: int | None
+    taken_at: datetime
+
+    @property
+    def peak(self) -> int:
+        return max((b.count for b in self.over_time), default=0)
+
+
+def _truncated(session: Session, column: ColumnElement[datetime], unit: str) -> ColumnElement:
+    if session.get_bind().dialect.name == "postgresql":
+        return func.date_trunc(unit, func.timezone("UTC", column))
+    pattern = "%Y-%m-%d %H:00:00" if unit == "hour" else "%Y-%m-%d 00:00:00"
+    return func.strftime(pattern, column)
+
+
+def _as_utc(value: datetime | str) -> datetime:
+    parsed = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return parsed.replace(tzinfo=UTC)
+
+
+def actions_over_time(session: Session, since: datetime, now: datetime,
+                      unit: str) -> list[Bucket]:
+    """Actions per hour or per day from ``since`` to ``now``, empty buckets included."""
+    step = timedelta(hours=1) if unit == "hour" else timedelta(days=1)
+    bucket = _truncated(session, Action.created_at, unit).label("bucket")
+    counts = {
+        _as_utc(start): count
+        for start, count in session.execute(
+            select(bucket, func.count()).where(Action.created_at >= since)
+            .group_by(literal_column("bucket"))
+        )
+    }
+    first = since.replace(minute=0, second=0, microsecond=0)
+    if unit == "day":
+        first = first.replace(hour=0)
+    buckets = []
+    start = first
+    while start <= now:
+        buckets.append(Bucket(start, counts.get(start, 0)))
+        start += step
+    return buckets
+
+
+def _count(session: Session, query: Select) -> int:
+    return session.scalar(query) or 0
+
+
+def dashboard_numbers(session: Session, *, hours: int = 48, now: datetime | None = None,
+                      queue_depth: int | None = None) -> DashboardNumbers:
+    """Everything the dashboard shows for the last ``hours`` (hourly up to 72 h, daily beyond).
+    Read-only; a handful of aggregate queries on indexed columns."""
+    now = now or datetime.now(UTC)
+    unit = "hour" if hours <= 72 else "day"
+    by_state = session.execute(
+        select(func.coalesce(Supporter.state, ""), func.count(Action.id))
+        .join(Supporter, Supporter.id == Action.supporter_id)
+        .group_by(Supporter.state).order_by(func.count(Action.id).desc(), Supporter.state)
+    ).all()
+    states = {state: count for state, count in session.execute(
+        select(Delivery.state, func.count()).group_by(Delivery.state))}
+    funnel = {
+        "accepted": _count(session, select(func.count(Action.id))),
+        "resolved": _count(session, select(func.count(Action.id))
+                           .where(Action.resolved_at.is_not(None))),
+        "sent": states.get("sent", 0),
+        "delivered": _count(session, select(func.count(func.distinct(MailEvent.key)))
+                            .where(MailEvent.event == "delivered")),
+        "failed": states.get("failed", 0),
+        "dead": states.get("dead", 0),
+    }
+    return DashboardNumbers(
+        unit=unit,
+        over_time=actions_over_time(session, now - timedelta(hours=hours), now, unit),
+        by_state=[(state, count) for state, count in by_state],
+        funnel=funnel,
+        in_flight=states.get("pending", 0) + states.get("sending", 0),
+        queue_depth=queue_depth,
+        taken_at=now,
+    )
+
+
+def queue_depth(settings: Settings) -> int | None:
+    """Messages waiting in the Celery queue (Redis LLEN), or None when the broker is not Redis.
+    Raises ``redis.RedisError`` when Redis does not answer."""
+    if not settings.broker_url.startswith(("redis://", "rediss://")):
+        return None
+    import redis
+
+    client = redis.Redis.from_url(settings.broker_url, socket_timeout=1)
+    try:
+        return int(client.llen(settings.namespace))
+    finally:
+        client.close()
+
+
+@dataclass(frozen=True)
+class DeliveryFilter:
+    """Organizer's filter on the deliveries page; empty strings mean "any"."""
+
+    state: str = ""
+    channel: str = ""
+    action_status: str = ""
+
+
+def find_deliveries(session: Session, wanted: DeliveryFilter, limit: int = 200) -> list[Delivery]:
+    """Deliveries matching ``wanted``, most recently changed first. Read-only."""
+    query = select(Delivery).order_by(Delivery.updated_at.desc(), Delivery.id.desc()).limit(limit)
+    if wanted.state:
+        query = query.where(Delivery.state == wanted.state)
+    if wanted.channel:
+        query = query.where(Delivery.channel == wanted.channel)
+    if wanted.action_status:
+        query = query.join(Action, Action.id == Delivery.action_id).where(
+            Action.status == wanted.action_status)
+    return list(session.scalars(query))
+
+
+def delivery_channels(session: Session) -> list[str]:
+    """The channels that have deliveries, for the filter's choices."""
+    return list(session.scalars(select(Delivery.channel).distinct().order_by(Delivery.channel)))

@@ -1,0 +1,113 @@
+"""What organizers do with supporter records: search, export, and erase on request."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy.orm import Session
+
+from actionwave.mail.models import MailEvent
+from actionwave.models import Action, Delivery, Reminder, Supporter
+
+EXPORT_COLUMNS = ("id", "email", "first_name", "last_name", "city", "state", "zip", "district",
+                  "locale", "consent", "unsubscribed_at", "created_at")
+ERASED_REASON = "erased"
+
+
+class NoSuchSupporter(LookupError):
+    """No supporter has this id."""
+
+
+def search_supporters(session: Session, text: str, limit: int = 50) -> list[Supporter]:
+    """Supporters whose email, name or ZIP contains ``text`` (case-insensitive), newest first.
+    An empty ``text`` lists the newest. Erased supporters are left out."""
+    query = select(Supporter).where(or_(Supporter.suppressed_reason.is_(None),
+                                        Supporter.suppressed_reason != ERASED_REASON))
+    text = text.strip().lower()
+    if text:
+        like = f"%{text.replace('%', '').replace('_', '')}%"
+        query = query.where(or_(
+            func.lower(Supporter.email).like(like),
+            func.lower(Supporter.first_name + " " + Supporter.last_name).like(like),
+            Supporter.zip.like(like),
+        ))
+    return list(session.scalars(query.order_by(Supporter.id.desc()).limit(limit)))
+
+
+def export_csv(session: Session, batch: int = 1000) -> Iterator[str]:
+    """The supporter list as CSV, one chunk per ``batch`` rows, read with keyset pagination so
+    memory stays flat for any size. Erased supporters are left out."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(EXPORT_COLUMNS)
+    after = 0
+    while True:
+        rows = session.scalars(
+            select(Supporter).where(Supporter.id > after,
+                                    or_(Supporter.suppressed_reason.is_(None),
+                                        Supporter.suppressed_reason != ERASED_REASON))
+            .order_by(Supporter.id).limit(batch)
+        ).all()
+        for row in rows:
+            writer.writerow([_cell(getattr(row, column)) for column in EXPORT_COLUMNS])
+        yield out.getvalue()
+        out.seek(0)
+        out.truncate()
+        if len(rows) < batch:
+            return
+        after = rows[-1].id
+        session.expunge_all()
+
+
+def _cell(value: object) -> object:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    # A cell starting with = + - @ would run as a formula in a spreadsheet.
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
+        return "'" + value
+    return value
+
+
+def erase_supporter(session: Session, supporter_id: int) -> None:
+    """Remove a supporter's personal data on their request, keeping every count honest.
+
+    The supporter row stays (so actions and deliveries still count) with name, email and address
+    replaced; their messages, submitted details and address hashes are cleared; their sent or
+    failed deliveries keep their state but lose recipient and content; unsent ones (pending, dead)
+    are deleted so nothing more goes out in their name; open reminders are cancelled; mail events
+    about their address are anonymised. Idempotent. Raises ``NoSuchSupporter``. Commits.
+    """
+    supporter = session.get(Supporter, supporter_id)
+    if supporter is None:
+        raise NoSuchSupporter(supporter_id)
+    now = datetime.now(UTC)
+    placeholder = f"erased-{supporter_id}@erased.invalid"
+    old_email = supporter.email
+    action_ids = select(Action.id).where(Action.supporter_id == supporter_id)
+    mine = or_(Delivery.supporter_id == supporter_id, Delivery.action_id.in_(action_ids))
+    session.execute(delete(Delivery).where(mine, Delivery.state.in_(("pending", "dead"))))
+    session.execute(update(Delivery).where(mine).values(
+        recipient=None, payload={}, last_error=None, updated_at=now))
+    session.execute(update(Action).where(Action.supporter_id == supporter_id).values(
+        message=None, details={}, ip_hash=None, error=None))
+    session.execute(update(Reminder).where(Reminder.supporter_id == supporter_id,
+                                           Reminder.sent_at.is_(None),
+                                           Reminder.cancelled_at.is_(None))
+                    .values(cancelled_at=now, outcome=ERASED_REASON))
+    if old_email != placeholder:
+        session.execute(update(MailEvent).where(func.lower(MailEvent.email) == old_email.lower())
+                        .values(email=placeholder))
+    supporter.email = placeholder
+    supporter.first_name = ""
+    supporter.last_name = ""
+    supporter.address = None
+    supporter.city = None
+    supporter.zip = ""
+    supporter.consent = False
+    supporter.unsubscribed_at = supporter.unsubscribed_at or now
+    supporter.suppressed_reason = ERASED_REASON
+    session.commit()

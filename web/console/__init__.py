@@ -1,0 +1,49 @@
+"""The organizer console (``/console``): server-rendered pages behind a sign-in.
+
+Views parse the request, call one domain function (``actionwave.accounts``, ``actionwave.reports``,
+``actionwave.supporters``, ``actionwave.delivery``) and render. ``web.console.auth.require_role``
+guards every page except the sign-in form.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, request, url_for
+
+from web.console.auth import current_principal
+from web.csrf import csrf_token
+
+bp = Blueprint("console", __name__, url_prefix="/console")
+
+
+def console_url(endpoint: str, **values: Any) -> str:
+    """``url_for`` that keeps an explicit ``?lang=`` choice while moving between pages."""
+    lang = request.args.get("lang") or request.form.get("locale")
+    if lang and "lang" not in values:
+        values["lang"] = lang
+    return url_for(endpoint, **values)
+
+
+@bp.context_processor
+def console_globals() -> dict[str, Any]:
+    return {"principal": current_principal(), "csrf_token": csrf_token, "curl": console_url}
+
+
+@bp.after_request
+def never_cache(response: Response) -> Response:
+    # Pages behind a sign-in must not be kept by the browser or a proxy.
+    response.headers["Cache-Control"] = "no-store"
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    return response
+
+
+from web.console import (  # noqa: E402 (the views register themselves on bp)
+    dashboard,
+    deliveries,
+    login,
+    supporters,
+    tokens,
+)
+
+__all__ = ["bp", "dashboard", "deliveries", "login", "supporters", "tokens"]

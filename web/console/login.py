@@ -1,0 +1,56 @@
+"""Signing in and out. The session id is replaced at both, so a planted cookie is worthless."""
+
+from __future__ import annotations
+
+from flask import redirect, render_template, request, session
+from werkzeug.wrappers import Response
+
+from actionwave.accounts.services import AccountError, LockedOut, sign_in, sign_out
+from web.api import ip_hash
+from web.console import bp, console_url
+from web.console.auth import SESSION_KEY, current_principal
+from web.context import db
+from web.csrf import check_csrf
+from web.i18n import translate
+
+
+def _next_page() -> str:
+    """Where to go after signing in: a path on this site only, never another host."""
+    target = request.values.get("next", "")
+    if target.startswith("/console") and not target.startswith("//"):
+        return target
+    return console_url("console.dashboard")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login() -> Response | str | tuple[str, int]:
+    if request.method == "GET":
+        if current_principal() is not None:
+            return redirect(_next_page())
+        return render_template("console/login.html", error=None, email="")
+    check_csrf()
+    email = request.form.get("email", "")
+    try:
+        _user, session_id = sign_in(db(), email, request.form.get("password", ""), ip_hash())
+    except LockedOut as exc:
+        message = translate("console_locked", minutes=exc.lock.minutes)
+        return render_template("console/login.html", error=message, email=email), 429
+    except AccountError:
+        message = translate("console_bad_login")
+        return render_template("console/login.html", error=message, email=email), 401
+    previous = session.get(SESSION_KEY)
+    if previous:
+        sign_out(db(), previous)
+    session.clear()  # a new session id and a new CSRF token
+    session[SESSION_KEY] = session_id
+    return redirect(_next_page())
+
+
+@bp.post("/logout")
+def logout() -> Response:
+    check_csrf()
+    current = session.get(SESSION_KEY)
+    if current:
+        sign_out(db(), current)
+    session.clear()
+    return redirect(console_url("console.login"))

@@ -1,0 +1,44 @@
+"""Supporters: search, CSV export (streamed), erase on request."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from flask import Response, flash, redirect, render_template, request, stream_with_context
+
+from actionwave.supporters import NoSuchSupporter, erase_supporter, export_csv, search_supporters
+from web.console import bp, console_url
+from web.console.auth import require_role
+from web.context import db
+from web.i18n import translate
+
+
+@bp.get("/supporters")
+@require_role("viewer")
+def supporters() -> str:
+    query = request.args.get("q", "")[:200]
+    return render_template("console/supporters.html", q=query,
+                           rows=search_supporters(db(), query))
+
+
+@bp.get("/supporters.csv")
+@require_role("organizer")
+def supporters_csv() -> Response:
+    """Everyone's personal data in one file: organizers only, never cached."""
+    session = db()
+    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M")
+    return Response(stream_with_context(export_csv(session)), mimetype="text/csv",
+                    headers={"Content-Disposition":
+                             f'attachment; filename="supporters-{stamp}.csv"'})
+
+
+@bp.post("/supporters/<int:supporter_id>/erase")
+@require_role("admin")
+def erase(supporter_id: int) -> Response:
+    try:
+        erase_supporter(db(), supporter_id)
+    except NoSuchSupporter:
+        flash(translate("console_no_supporter", id=supporter_id))
+    else:
+        flash(translate("console_erased", id=supporter_id))
+    return redirect(console_url("console.supporters"))
