@@ -1,0 +1,131 @@
+"""Prometheus metrics: counters any part of the system increments, and gauges read at scrape time.
+
+Import the counters where the event happens, e.g.::
+
+    from actionwave.metrics import RATE_LIMIT_WAITS
+    RATE_LIMIT_WAITS.labels(bucket="sendgrid").inc()
+
+Backlogs (outbox, broker queue, deliveries by state and channel) are not counted in memory: they
+are read from PostgreSQL and Redis when ``/metrics`` is scraped, so every process reports the same
+truth. With several gunicorn processes, set ``PROMETHEUS_MULTIPROC_DIR`` (before the processes
+start) and the counters of all of them are summed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import redis
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+)
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.multiprocess import MultiProcessCollector
+from sqlalchemy import func, select
+from sqlalchemy.exc import SQLAlchemyError
+
+from actionwave.models import Delivery, OutboxMessage
+from actionwave.services import Services
+
+INTAKE_SUBMISSIONS = Counter(
+    "actionwave_intake_submissions",
+    "Supporter submissions answered by the intake, by outcome "
+    "(accepted, duplicate, honeypot, invalid, unknown_campaign, rate_limited, unavailable).",
+    ["outcome"],
+)
+REQUEST_SECONDS = Histogram(
+    "actionwave_http_request_duration_seconds",
+    "Time to answer an HTTP request, by route (endpoint name) and method.",
+    ["endpoint", "method"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
+)
+RATE_LIMIT_WAITS = Counter(
+    "actionwave_rate_limit_waits",
+    "Times a sender had to wait for a provider's rate-limit token, by bucket.",
+    ["bucket"],
+)
+BILL_POLLS = Counter(
+    "actionwave_bill_polls",
+    "Polls of the bill source, by outcome (changed, unchanged, failed).",
+    ["outcome"],
+)
+
+QUEUE_PRIORITY_SUFFIXES = ("", "\x06\x163", "\x06\x166", "\x06\x169")  # kombu's Redis priorities
+
+
+class BacklogCollector:
+    """Gauges computed at scrape time from the database and the broker. Never raises."""
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
+
+    def collect(self) -> Iterator[Metric]:
+        up = GaugeMetricFamily("actionwave_backlog_source_up",
+                               "1 when the source of the backlog gauges answered.",
+                               labels=["source"])
+        try:
+            yield from self._database()
+            up.add_metric(["database"], 1)
+        except SQLAlchemyError:  # a scrape reports a down database rather than failing
+            up.add_metric(["database"], 0)
+        settings = self.services.settings
+        if settings.broker_url.startswith("redis"):
+            try:
+                yield self._queue_depth()
+                up.add_metric(["broker"], 1)
+            except redis.RedisError:
+                up.add_metric(["broker"], 0)
+        yield up
+
+    def _database(self) -> list[Metric]:
+        outbox = GaugeMetricFamily("actionwave_outbox_backlog",
+                                   "Committed messages not yet relayed to the broker.")
+        deliveries = GaugeMetricFamily("actionwave_deliveries",
+                                       "Deliveries by state and channel.",
+                                       labels=["state", "channel"])
+        with self.services.session() as session:
+            outbox.add_metric([], session.scalar(select(func.count()).select_from(OutboxMessage)))
+            rows = session.execute(
+                select(Delivery.state, Delivery.channel, func.count())
+                .group_by(Delivery.state, Delivery.channel)
+            ).all()
+        for state, channel, count in rows:
+            deliveries.add_metric([state, channel], count)
+        return [outbox, deliveries]
+
+    def _queue_depth(self) -> Metric:
+        settings = self.services.settings
+        client = redis.Redis.from_url(settings.broker_url, socket_connect_timeout=0.5,
+                                      socket_timeout=0.5)
+        try:
+            depth = sum(client.llen(settings.namespace + s) for s in QUEUE_PRIORITY_SUFFIXES)
+        finally:
+            client.close()
+        gauge = GaugeMetricFamily("actionwave_queue_depth",
+                                  "Tasks waiting in the Celery queue on the broker.",
+                                  labels=["queue"])
+        gauge.add_metric([settings.namespace], depth)
+        return gauge
+
+
+def render_metrics(services: Services) -> tuple[bytes, str]:
+    """The Prometheus exposition text and its content type."""
+    registry = CollectorRegistry(auto_describe=False)
+    if services.settings.prometheus_multiproc_dir:
+        MultiProcessCollector(registry, path=services.settings.prometheus_multiproc_dir)
+    else:
+        registry.register(_ProcessRegistry())
+    registry.register(BacklogCollector(services))
+    return generate_latest(registry), CONTENT_TYPE_LATEST
+
+
+class _ProcessRegistry:
+    """This process's default registry, re-exposed inside a per-scrape registry."""
+
+    def collect(self) -> Iterator[Metric]:
+        return REGISTRY.collect()

@@ -1,0 +1,102 @@
+"""Request ids, request latency, intake outcomes, and the ``/metrics`` endpoint.
+
+``X-Request-ID`` is taken from the client (or the proxy) when it looks like an id, generated
+otherwise, echoed on the response and put on every log record of the request.
+
+``/metrics`` is for Prometheus, not the public: it answers a request bearing the organizer token
+(``Authorization: Bearer <ORGANIZER_TOKEN>``) or coming from an address in ``METRICS_ALLOWED_IPS``;
+anything else gets 401.
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+import re
+import time
+import uuid
+
+from flask import Blueprint, Flask, Response, g, request
+
+from actionwave import logs
+from actionwave.intake import HONEYPOT
+from actionwave.metrics import INTAKE_SUBMISSIONS, REQUEST_SECONDS, render_metrics
+from web.context import services
+from web.errors import error_response
+from web.ratelimit import SUBMISSION_ENDPOINTS
+
+log = logging.getLogger(__name__)
+bp = Blueprint("telemetry", __name__)
+
+REQUEST_ID_RE = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+OUTCOME_BY_STATUS = {404: "unknown_campaign", 429: "rate_limited", 503: "unavailable"}
+
+
+@bp.get("/metrics")
+def metrics() -> Response | tuple[Response, int]:
+    settings = services().settings
+    allowed_ips = {ip.strip() for ip in settings.metrics_allowed_ips.split(",") if ip.strip()}
+    sent = request.headers.get("Authorization", "")
+    token_ok = bool(settings.organizer_token) and hmac.compare_digest(
+        sent.encode(), f"Bearer {settings.organizer_token}".encode())
+    if not token_ok and request.remote_addr not in allowed_ips:
+        response, status = error_response(401, None, "Metrics need the organizer token.")
+        response.headers["WWW-Authenticate"] = 'Bearer realm="metrics"'
+        return response, status
+    body, content_type = render_metrics(services())
+    return Response(body, content_type=content_type, headers={"Cache-Control": "no-store"})
+
+
+def submission_outcome(response: Response) -> str:
+    """Name what the intake did with this submission, from the answer it gave."""
+    if response.status_code in OUTCOME_BY_STATUS:
+        return OUTCOME_BY_STATUS[response.status_code]
+    if response.status_code >= 400:
+        return "invalid"
+    if request.endpoint == "api.submit_action":
+        body = response.get_json(silent=True) or {}
+        if _honeypot_filled():
+            return "honeypot"
+        return "accepted" if body.get("created") else "duplicate"
+    return "accepted" if "action=" in (response.location or "") else "honeypot"
+
+
+def _honeypot_filled() -> bool:
+    if request.is_json:
+        data = request.get_json(silent=True)
+        return isinstance(data, dict) and bool(data.get(HONEYPOT))
+    return bool(request.form.get(HONEYPOT))
+
+
+def _action_id(response: Response) -> str | None:
+    if request.endpoint == "api.submit_action" and response.status_code == 202:
+        return (response.get_json(silent=True) or {}).get("id")
+    return None
+
+
+def init_app(app: Flask) -> None:
+    app.register_blueprint(bp)
+
+    @app.before_request
+    def start_request() -> None:
+        g.started = time.perf_counter()
+        sent = request.headers.get("X-Request-ID", "")
+        g.request_id = sent if REQUEST_ID_RE.match(sent) else uuid.uuid4().hex
+        logs.request_id.set(g.request_id)
+
+    @app.after_request
+    def finish_request(response: Response) -> Response:
+        response.headers["X-Request-ID"] = g.get("request_id", "")
+        if "started" in g:
+            REQUEST_SECONDS.labels(request.endpoint or "unmatched", request.method).observe(
+                time.perf_counter() - g.started)
+        if request.endpoint in SUBMISSION_ENDPOINTS and request.method == "POST":
+            outcome = submission_outcome(response)
+            INTAKE_SUBMISSIONS.labels(outcome).inc()
+            log.info("intake %s (%s)", outcome, response.status_code,
+                     extra={"action_id": _action_id(response)})
+        return response
+
+    @app.teardown_request
+    def forget_request(_exc: BaseException | None = None) -> None:
+        logs.request_id.set(None)  # threads are reused: the next request must not inherit it
