@@ -47,10 +47,23 @@ class Settings:
     worker_concurrency: int = 4
     outbox_batch_size: int = 200
     outbox_poll_seconds: float = 0.2
+    # Delivery engine (actionwave.delivery). Rates: 0 lifts the limit.
+    delivery_batch_size: int = 500
+    delivery_lease_seconds: float = 120.0
+    delivery_max_attempts: int = 8
+    delivery_backoff_seconds: float = 5.0
+    delivery_backoff_max_seconds: float = 3600.0
+    delivery_lookup_grace_seconds: float = 60.0
+    delivery_sweep_seconds: float = 5.0
+    sendgrid_requests_per_minute: int = 600
+    office_messages_per_minute: int = 60
+    ratelimit_burst: int = 1
     # Mail (SendGrid). No key: mail is written to instance/outbox/.
     sendgrid_api_key: str = field(default="", repr=False)
     sendgrid_api_host: str = "https://api.sendgrid.com"
     sendgrid_webhook_public_key: str = field(default="", repr=False)
+    # Signed webhook requests older than this (or this far in the future) are refused as replays.
+    sendgrid_webhook_max_age_seconds: int = 300
     mail_from: str = "Actionwave <actions@example.org>"
     # X (tweepy). Optional.
     x_api_url: str = "https://api.x.com"
@@ -62,18 +75,41 @@ class Settings:
     cwc_api_url: str = ""
     cwc_api_key: str = field(default="", repr=False)
     cwc_delivery_agent: str = "Actionwave"
+    cwc_agent_contact_name: str = ""
+    cwc_agent_contact_email: str = ""
+    cwc_agent_contact_phone: str = ""
+    cwc_organization: str = ""
     # congress.gov
     congress_api_url: str = "https://api.congress.gov/v3"
     congress_api_key: str = field(default="", repr=False)
     bill_poll_seconds: int = 900
+    congress_requests_per_hour: int = 1000  # congress.gov allows 5,000; stay well inside
+    # Waves and reminders
+    wave_chunk_size: int = 5000
+    reminder_cap_per_week: int = 2
+    quiet_hours_start: int = 21  # local hour in the supporter's state; no reminders until the end
+    quiet_hours_end: int = 9
     # Census geocoder and legislator data
     geocoder_url: str = "https://geocoding.geo.census.gov/geocoder"
     geocoder_timeout_seconds: float = 3.0
     data_source: str = ""
+    legislators_check_seconds: float = 5.0
     # Organizer API
     organizer_token: str = field(default="", repr=False)
     # Logging
     log_level: str = "INFO"
+    # Abuse limits on the public POST endpoints (web/ratelimit.py), shared through REDIS_URL;
+    # "" turns one off.
+    rate_limit_per_ip: str = "30/minute"
+    rate_limit_per_email: str = "5/hour"
+    # How many reverse proxies in front of us may set X-Forwarded-For; 0 ignores the header.
+    trusted_proxies: int = 0
+    # Space-separated origins (https://example.org) that may frame embeddable pages.
+    embed_allowed_origins: str = ""
+    # Comma-separated client addresses that may read /metrics without the organizer token.
+    metrics_allowed_ips: str = ""
+    # Set (to a writable, emptied directory) when gunicorn runs several processes.
+    prometheus_multiproc_dir: str = ""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:

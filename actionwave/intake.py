@@ -46,6 +46,8 @@ STATES = frozenset(
     ).split()
 )
 CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+# Bidi embeddings, overrides and isolates: in a name they can make "Kit" display as someone else.
+BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
 TRUE = {"1", "true", "on", "yes"}
 FALSE = {"0", "false", "off", "no", ""}
 ACCEPTED_TOPIC = "action.accepted"
@@ -131,6 +133,8 @@ def _clean_text(name: str, value: str) -> str:
         raise FieldError(name, "must be a single line")
     if CONTROL_CHARS.search(value):
         raise FieldError(name, "contains control characters")
+    if name != "message" and BIDI_CONTROLS.search(value):
+        raise FieldError(name, "contains text-direction control characters")
     value = value.strip()
     limit = MAX_LENGTHS.get(name)
     if limit and len(value) > limit:

@@ -211,6 +211,7 @@ class Delivery(Timestamps, Base):
     __table_args__ = (
         _check_in("state", DELIVERY_STATES),
         Index("ix_deliveries_due", "state", "next_attempt_at"),
+        Index("ix_deliveries_wave_state", "wave_id", "state"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -260,6 +261,8 @@ class Reminder(Base):
     due_at: Mapped[datetime]
     sent_at: Mapped[datetime | None]
     cancelled_at: Mapped[datetime | None]
+    # Why the sweep closed it: sent, unsubscribed, capped (see actionwave.reminders).
+    outcome: Mapped[str | None] = mapped_column(String(20))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -282,6 +285,12 @@ class Wave(Timestamps, Base):
     total: Mapped[int] = mapped_column(default=0)
     launched_at: Mapped[datetime | None]
     finished_at: Mapped[datetime | None]
+    # Fan-out bookkeeping (actionwave.waves.launch): highest supporter id fanned out so far.
+    fanout_cursor: Mapped[int] = mapped_column(BigId, default=0, server_default="0")
+    fanned_out_at: Mapped[datetime | None]
+    paused_at: Mapped[datetime | None]
+    # The bill stage transition (actionwave.bill.models) that started this wave, if any.
+    transition_id: Mapped[int | None]
 
 
 class BillAction(Base):

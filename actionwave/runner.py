@@ -13,8 +13,11 @@ import urllib.request
 from pathlib import Path
 
 import click
+from sqlalchemy.orm import Session
 
 from actionwave.config import Settings
+from actionwave.legislators.sources import SourceError, read_source
+from actionwave.legislators.sync import store_snapshot
 
 STOP_TIMEOUT_SECONDS = 15
 
@@ -32,16 +35,34 @@ def exec_gunicorn(host: str, port: int, workers: int, threads: int = 8) -> None:
 def prepare(settings: Settings, campaign_file: Path | None) -> None:
     """Migrate the database and load the example campaign if it is there."""
     from actionwave.campaigns import load_campaign
+    from actionwave.legislators.sync import current_snapshot_id
     from actionwave.migrate import upgrade
     from actionwave.services import Services
 
     settings.instance_path.mkdir(parents=True, exist_ok=True)
     upgrade(settings.database_url)
-    if campaign_file and campaign_file.exists():
-        services = Services(settings)
+    services = Services(settings)
+    try:
         with services.session() as session:
-            load_campaign(session, campaign_file)
+            if campaign_file and campaign_file.exists():
+                load_campaign(session, campaign_file)
+            if current_snapshot_id(session) is None:
+                sync_legislators(session, settings)
+    finally:
         services.close()
+
+
+def sync_legislators(session: Session, settings: Settings) -> None:
+    """First start: load legislators and ZIP districts, or say clearly why the page can't yet."""
+    source = settings.data_source or None
+    click.echo(f"Loading legislator data from {source or 'the official sources'} ...")
+    try:
+        summary = store_snapshot(session, read_source(source))
+    except SourceError as exc:
+        click.echo(f"Could not load legislator data: {exc}\nThe page will say so until "
+                   "`actionwave data sync [--source PATH]` succeeds.", err=True)
+        return
+    click.echo(f"Loaded {sum(summary.members.values())} members and {summary.zips} ZIP codes.")
 
 
 def run_all(settings: Settings, host: str, port: int, campaign_file: Path | None) -> int:
@@ -54,7 +75,8 @@ def run_all(settings: Settings, host: str, port: int, campaign_file: Path | None
         "beat": [*me, "beat"],
     }
     children = {
-        name: subprocess.Popen(cmd, start_new_session=True) for name, cmd in commands.items()
+        name: subprocess.Popen(cmd, start_new_session=True, preexec_fn=_die_with_parent)
+        for name, cmd in commands.items()
     }
     stopping = False
 
@@ -81,6 +103,15 @@ def run_all(settings: Settings, host: str, port: int, campaign_file: Path | None
     finally:
         stop_children(children)
     return exit_code
+
+
+def _die_with_parent() -> None:
+    """Ask Linux to SIGTERM this child if `actionwave up` itself is killed (even by SIGKILL)."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        pr_set_pdeathsig = 1
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
 
 
 def healthy(url: str) -> bool:

@@ -8,12 +8,22 @@ callers ask for an interface, never for a vendor class.
 from __future__ import annotations
 
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from actionwave.channels import Mailer
 from actionwave.config import Settings
 from actionwave.db import make_engine, make_session_factory
+
+if TYPE_CHECKING:
+    from actionwave.bill.budget import RequestBudget
+    from actionwave.bill.congress_api import BillSource
+    from actionwave.delivery.ratelimit import RateLimiter
+    from actionwave.legislators.geocoder import Geocoder
+    from actionwave.legislators.index import IndexCache
+    from actionwave.social.x_poster import Poster
 
 
 class Services:
@@ -27,6 +37,57 @@ class Services:
     @cached_property
     def session_factory(self) -> sessionmaker[Session]:
         return make_session_factory(self.engine)
+
+    @cached_property
+    def mailer(self) -> Mailer:
+        """SendGrid, or the dev outbox when no API key is set (``actionwave.mail.make_mailer``)."""
+        from actionwave.mail import make_mailer
+
+        return make_mailer(self.settings)
+
+    @cached_property
+    def rate_limiter(self) -> RateLimiter:
+        """Global token buckets in Redis (in-process on the embedded default)."""
+        from actionwave.delivery.ratelimit import make_rate_limiter
+
+        return make_rate_limiter(self.settings)
+
+    @cached_property
+    def geocoder(self) -> Geocoder:
+        """The Census Geocoder at ``GEOCODER_URL``."""
+        from actionwave.legislators.geocoder import CensusGeocoder
+
+        return CensusGeocoder(self.settings.geocoder_url, self.settings.geocoder_timeout_seconds)
+
+    @cached_property
+    def legislators(self) -> IndexCache:
+        """This process's ZIP index of the current legislator snapshot."""
+        from actionwave.legislators.index import IndexCache
+
+        return IndexCache(self.session_factory, self.settings.legislators_check_seconds)
+
+    @cached_property
+    def bill_source(self) -> BillSource:
+        """congress.gov, spending from an hourly budget shared through Redis when there is one."""
+        from actionwave.bill.budget import LocalBudget, RedisBudget
+        from actionwave.bill.congress_api import CongressGovClient
+
+        per_hour = self.settings.congress_requests_per_hour
+        budget: RequestBudget = LocalBudget(per_hour)
+        if self.settings.redis_url:
+            import redis
+
+            budget = RedisBudget(redis.Redis.from_url(self.settings.redis_url),
+                                 self.settings.namespace, per_hour)
+        return CongressGovClient(self.settings.congress_api_url, self.settings.congress_api_key,
+                                 budget)
+
+    @cached_property
+    def poster(self) -> Poster:
+        """The campaign's X account, or files under instance/posts/ without credentials."""
+        from actionwave.social.x_poster import make_poster
+
+        return make_poster(self.settings)
 
     def session(self) -> Session:
         return self.session_factory()

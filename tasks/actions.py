@@ -7,6 +7,7 @@ import uuid
 from celery import shared_task
 from sqlalchemy.exc import OperationalError
 
+from actionwave.legislators.index import NoSnapshot
 from actionwave.resolution import resolve_action
 
 
@@ -17,6 +18,8 @@ def resolve_actions(self, action_ids: list[str]) -> None:  # type: ignore[no-unt
     try:
         for action_id in action_ids:
             with services.session() as session:
-                resolve_action(session, uuid.UUID(action_id))
-    except OperationalError as exc:  # database unreachable: try the whole (idempotent) batch later
+                resolve_action(session, uuid.UUID(action_id), services.geocoder)
+    except (OperationalError, NoSnapshot) as exc:
+        # Database unreachable, or no legislator data synced yet: the batch is idempotent, so
+        # try it again later; the actions stay ``accepted`` (and the relay's sweep re-queues them).
         raise self.retry(exc=exc, countdown=min(2 ** self.request.retries, 60)) from exc

@@ -67,6 +67,9 @@ def settings(database_url: str, token: str, tmp_path_factory: pytest.TempPathFac
         worker_pool="threads",
         worker_concurrency=4,
         outbox_poll_seconds=0.05,
+        # Abuse limits off: tests submit from one address; tests/test_abuse.py turns them on.
+        rate_limit_per_ip="",
+        rate_limit_per_email="",
     )
 
 
@@ -75,6 +78,16 @@ def services(settings: Settings) -> Iterator[Services]:
     services = Services(settings)
     yield services
     services.close()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def legislator_snapshot(services: Services) -> None:
+    """The real legislators and ZIP crosswalk from ../shared/data, synced once per session."""
+    from actionwave.legislators.sources import read_source
+    from actionwave.legislators.sync import store_snapshot
+
+    with services.session() as session:
+        store_snapshot(session, read_source(str(SHARED_DATA)))
 
 
 @pytest.fixture
@@ -97,8 +110,14 @@ def committed_db(services: Services) -> Iterator[Services]:
     truncate_all(services.engine)
 
 
+# Reference data loaded once per session (see ``legislator_snapshot``), kept between tests.
+KEPT_TABLES = {"legislator_snapshots", "legislator_snapshot_current", "legislators",
+               "zip_districts"}
+
+
 def truncate_all(engine: sa.Engine) -> None:
-    tables = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables)
+    tables = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables
+                       if t.name not in KEPT_TABLES)
     with engine.begin() as conn:
         conn.exec_driver_sql(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
 

@@ -11,7 +11,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from tests.conftest import ROOT
+from tests.conftest import ROOT, SHARED_DATA
 from tests.support import wait_for
 from tests.test_outbox import free_port
 
@@ -44,6 +44,7 @@ def test_up_serves_the_page_processes_a_submission_and_stops_cleanly(tmp_path: P
     instance = tmp_path / "instance"
     env = {k: v for k, v in os.environ.items() if k not in SETTINGS_VARS}
     env["INSTANCE_PATH"] = str(instance)
+    env["DATA_SOURCE"] = str(SHARED_DATA)
     up = subprocess.Popen([sys.executable, "-m", "actionwave", "up", "--port", str(port)],
                           cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
@@ -68,3 +69,19 @@ def test_up_serves_the_page_processes_a_submission_and_stops_cleanly(tmp_path: P
         up.stdout.close()
     time.sleep(0.5)
     assert processes_using(str(instance)) == []
+
+
+def test_children_stop_when_up_itself_is_killed(tmp_path: Path):
+    port = free_port()
+    instance = tmp_path / "instance"
+    env = {k: v for k, v in os.environ.items() if k not in SETTINGS_VARS}
+    env["INSTANCE_PATH"] = str(instance)
+    env["DATA_SOURCE"] = str(instance / "missing")  # no data: up must still start and stop
+    up = subprocess.Popen([sys.executable, "-m", "actionwave", "up", "--port", str(port)],
+                          cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    wait_for(lambda: len(processes_using(str(instance))) >= 4, timeout=60,
+             message="up and its three children to start")
+    up.kill()
+    up.wait(timeout=10)
+    wait_for(lambda: processes_using(str(instance)) == [], timeout=30,
+             message="the children to stop after their parent was killed")

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import logging
-
 from flask import Flask
 
 from actionwave.config import Settings
+from actionwave.logs import configure_logging
 from actionwave.services import Services
 
 
@@ -23,12 +22,24 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         JSON_SORT_KEYS=False,
     )
     app.extensions["actionwave"] = services or Services(settings)
-    logging.basicConfig(level=settings.log_level)
+    configure_logging(settings)
 
-    from web import api, errors, i18n, public
+    from web import api, console, errors, i18n, legislators, public, unsubscribe, waves, webhooks
 
     errors.init_app(app)
     i18n.init_app(app)
     app.register_blueprint(public.bp)
     app.register_blueprint(api.bp, url_prefix="/api/v1")
+    app.register_blueprint(legislators.bp, url_prefix="/api/v1")
+    app.register_blueprint(waves.bp, url_prefix="/api/v1")
+    app.register_blueprint(webhooks.bp)
+    app.register_blueprint(unsubscribe.bp)
+    app.register_blueprint(console.bp)
+
+    from web import openapi, ratelimit, security, telemetry
+
+    app.register_blueprint(openapi.bp, url_prefix="/api/v1")
+    security.init_app(app, settings)
+    telemetry.init_app(app)
+    ratelimit.init_app(app, settings)  # wraps views registered above: keep it last
     return app

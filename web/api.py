@@ -19,7 +19,10 @@ bp = Blueprint("api", __name__)
 def submission_data() -> dict[str, Any]:
     """The request's fields, from JSON or form encoding; ``FieldError`` for anything else."""
     if request.is_json:
-        data = request.get_json(silent=True)
+        try:
+            data = request.get_json(silent=True)
+        except RecursionError:  # nesting deeper than the parser's stack
+            data = None
         if data is None:
             raise FieldError("body", "malformed JSON", 400)
         return data

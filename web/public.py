@@ -5,17 +5,20 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, abort, redirect, render_template, request, url_for
-from sqlalchemy import select, text
+from sqlalchemy import select
 from werkzeug.wrappers import Response
 
+from actionwave.health import readiness
 from actionwave.intake import HONEYPOT, FieldError, UnknownCampaign, parse_action_form
 from actionwave.intake import submit_action as store_submission
+from actionwave.messages.page import page_messages
 from actionwave.models import Campaign
 from web.api import ip_hash
-from web.context import db
+from web.context import db, services
 from web.csrf import FIELD as CSRF_FIELD
 from web.csrf import check_csrf, csrf_token
 from web.i18n import locale
+from web.legislators import lookup_for_page
 
 bp = Blueprint("public", __name__)
 
@@ -26,9 +29,14 @@ def healthz() -> tuple[dict[str, str], int]:
 
 
 @bp.get("/readyz")
-def readyz() -> tuple[dict[str, str], int]:
-    db().execute(text("SELECT 1"))
-    return {"status": "ready"}, 200
+def readyz() -> tuple[dict[str, Any], int, dict[str, str]]:
+    """200 when the database and the broker answer; 503 naming what is down otherwise."""
+    checks = readiness(services())
+    down = sorted(name for name, state in checks.items() if state != "ok")
+    if down:
+        return ({"status": "unavailable", "down": down, "checks": checks}, 503,
+                {"Retry-After": "5", "Cache-Control": "no-store"})
+    return {"status": "ready", "checks": checks}, 200, {"Cache-Control": "no-store"}
 
 
 @bp.get("/")
@@ -62,7 +70,18 @@ def page_context(campaign: Campaign, **extra: Any) -> dict[str, Any]:
 @bp.get("/c/<slug>")
 def campaign_page(slug: str) -> str:
     campaign = load_campaign(slug)
-    return render_template("campaign.html", **page_context(campaign, form=request.args))
+    lookup = lookup_for_page(request.args)
+    messages = page_messages(db(), services().settings, campaign, looked_up(lookup), locale())
+    return render_template("campaign.html", **page_context(
+        campaign, form=request.args, lookup=lookup, messages=messages))
+
+
+def looked_up(lookup: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """The people of a step-1 answer (senators, then representatives); none after an error."""
+    answer = (lookup or {}).get("answer") or {}
+    # A ZIP split between districts: no representative is certain until one is chosen.
+    representatives = [] if answer.get("ambiguous") else answer.get("representatives", [])
+    return [*answer.get("senators", []), *representatives]
 
 
 @bp.post("/c/<slug>/act")

@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 from celery import Celery
+from celery.signals import setup_logging
 
 from actionwave.config import Settings
+from actionwave.logs import configure_logging
 from actionwave.services import Services
 from schedules.beat import beat_schedule
 
-TASK_MODULES = ["tasks.actions"]
+TASK_MODULES = ["tasks.actions", "tasks.delivery", "tasks.bill", "tasks.waves", "tasks.reminders"]
 
 
 def create_celery(settings: Settings, services: Services | None = None) -> Celery:
     """A Celery app whose tasks find ``app.services`` (database, providers) ready to use."""
+    configure_logging(settings)  # JSON lines with task ids; secrets redacted
+    # A receiver on setup_logging tells Celery to leave logging alone (ours is configured above).
+    setup_logging.connect(_keep_our_logging, weak=False, dispatch_uid="actionwave-logging")
     app = Celery("actionwave", broker=settings.broker_url, set_as_current=True)
     transport_options: dict[str, object] = {}
     if settings.broker_url.startswith("redis"):
@@ -37,9 +42,14 @@ def create_celery(settings: Settings, services: Services | None = None) -> Celer
         accept_content=["json"],
         timezone="UTC",
         beat_schedule=beat_schedule(settings),
+        beat_scheduler="schedules.lock:SingleBeatScheduler",  # one beat fires across machines
     )
     app.services = services or Services(settings)  # type: ignore[attr-defined]
     from workers.relay import OutboxRelay  # the step needs the app's task routing
 
     app.steps["worker"].add(OutboxRelay)
     return app
+
+
+def _keep_our_logging(**_kwargs: object) -> None:
+    """Celery's ``setup_logging`` receiver: logging is already configured."""
