@@ -34,6 +34,7 @@ from actionwave.delivery.states import (
     deliveries,
     move,
 )
+from actionwave.waves.control import engine_claim_filter
 
 FLUSH_EVERY = 200
 FLUSH_SECONDS = 0.5
@@ -116,7 +117,8 @@ def claim_due_deliveries(
     due = (
         select(deliveries.c.id)
         .where(deliveries.c.state == PENDING, deliveries.c.channel == channel,
-               deliveries.c.next_attempt_at <= now)
+               # A wave's rows go out only while it runs; paused ones wait, cancelled never leave.
+               deliveries.c.next_attempt_at <= now, engine_claim_filter())
         .order_by(deliveries.c.next_attempt_at)
         .limit(limit)
     )
