@@ -71,3 +71,24 @@ def test_invalid_form_shows_the_error_next_to_what_to_fix(no_js_page, live_serve
     assert "Something went wrong" in alert.inner_text()
     assert "email" in alert.inner_text().lower()
     assert no_js_page.input_value("#first_name") == "Mei"  # what they typed is kept
+
+
+def test_lookup_with_javascript_updates_the_steps_in_place(page, live_server: str,
+                                                           campaign_slug: str):
+    page.goto(f"{live_server}/c/{campaign_slug}")
+    page.evaluate("window.stillTheSamePage = true")
+    page.fill("#lookup-zip", "02139")
+    page.click("form.lookup button[type=submit]")
+    split = page.locator("#legislators .choose")
+    split.wait_for()
+    assert "MA-5" in split.inner_text() and "MA-7" in split.inner_text()
+    page.check("#legislators input[name=district][value='7']")
+    page.click("#legislators .choose button[type=submit]")
+    split.wait_for(state="detached")  # the answer for one district has replaced the choice
+    assert page.input_value("#chosen-district") == "7"
+    assert page.evaluate("window.stillTheSamePage") is True  # no page load happened
+    people = page.inner_text("#legislators")
+    assert "MA-7" in people and "MA-5" not in people
+    assert page.locator("#tweets a[href*='x.com/intent/tweet']").count() >= 3
+    assert page.input_value("#zip") == "02139"  # carried into the step 3 form
+    assert "district=7" in page.url
