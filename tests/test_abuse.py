@@ -19,7 +19,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from flask import Flask
 from flask.testing import FlaskClient
 
-from actionwave.config import Settings
+from actionwave.config import Settings, SettingsError
 from actionwave.models import Supporter
 from actionwave.services import Services
 from web.ratelimit import TOO_MANY
@@ -37,8 +37,8 @@ def limited_app(settings: Settings, services: Services, **changes: object) -> Fl
     from web import create_app
 
     changes.setdefault("namespace", f"{settings.namespace}-{uuid.uuid4().hex[:6]}")
-    limited = replace(settings, rate_limit_per_ip="3/minute", rate_limit_per_email="2/hour",
-                      **changes)
+    changes = {"rate_limit_per_ip": "3/minute", "rate_limit_per_email": "2/hour", **changes}
+    limited = replace(settings, **changes)
     app = create_app(limited, services)
     app.config["TESTING"] = True
     return app
@@ -261,3 +261,8 @@ def test_webhook_with_a_tampered_body_is_refused(hook: FlaskClient):
     response = hook.post("/webhooks/sendgrid", data=payload.replace(b"delivered", b"bounce"),
                          headers=headers)
     assert response.status_code == 403 and response.get_json()["error"]["field"] == "signature"
+
+
+def test_a_malformed_limit_names_its_setting(settings, services):
+    with pytest.raises(SettingsError, match="RATE_LIMIT_PER_IP"):
+        limited_app(settings, services, rate_limit_per_ip="lots")

@@ -41,5 +41,5 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.register_blueprint(openapi.bp, url_prefix="/api/v1")
     security.init_app(app, settings)
     telemetry.init_app(app)
-    ratelimit.init_app(app, settings)  # wraps views registered above: keep it last
+    ratelimit.init_app(app, settings)
     return app

@@ -1,27 +1,60 @@
 """Abuse limits on the public submission endpoints, per client address and per email address.
 
-Counters live in Redis (``REDIS_URL``, keys prefixed with ``NAMESPACE``) so every web process
-shares them; the embedded default keeps them in memory. Keys are salted hashes, never a raw address:
-what Redis holds expires with the window and identifies no one. If Redis is unreachable the
-limits fall back to per-process memory rather than refusing supporters.
+They are token buckets in Redis (the same Lua-scripted buckets as the delivery engine's global
+limits, ``actionwave.delivery.ratelimit``), so every web process shares them; the embedded
+default keeps them in memory. Keys are salted hashes, never a raw address: what Redis holds expires
+with the bucket and identifies no one. If Redis is unreachable, supporters are let through (and
+the outage is logged) rather than refused.
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 import math
-import time
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
 
-from flask import Flask, Response, request
-from flask_limiter import Limiter
+import redis
+from flask import Flask, Response, current_app, request
 
-from actionwave.config import Settings
+from actionwave.config import Settings, SettingsError
+from actionwave.delivery.ratelimit import RateLimiter, make_rate_limiter
 from web.api import ip_hash
 from web.context import services
+from web.errors import error_response
+
+log = logging.getLogger(__name__)
 
 # The endpoints a supporter submits to: the JSON API and the no-JavaScript form.
 SUBMISSION_ENDPOINTS = ("api.submit_action", "public.submit_form")
 TOO_MANY = "Too many submissions from here; wait a little and try again."
+REDIS_TIMEOUT_SECONDS = 0.25
+PERIOD_MINUTES = {"second": 1 / 60, "minute": 1.0, "hour": 60.0, "day": 1440.0}
+LIMIT_RE = re.compile(r"^\s*(\d+)\s*/\s*(second|minute|hour|day)\s*$")
+
+
+@dataclass(frozen=True)
+class Limit:
+    """``count`` requests per period: a bucket of ``count`` tokens refilled over the period."""
+
+    scope: str
+    count: int
+    per_minute: float
+    key: Callable[[], str | None]
+
+
+def parse_limit(scope: str, variable: str, text: str,
+                key: Callable[[], str | None]) -> Limit | None:
+    """``"30/minute"`` → a limit; ``""`` → none. Raises ``SettingsError`` naming the variable."""
+    if not text.strip():
+        return None
+    match = LIMIT_RE.match(text)
+    if not match or int(match.group(1)) < 1:
+        raise SettingsError(f"{variable}: expected 'N/second|minute|hour|day', got {text!r}")
+    count = int(match.group(1))
+    return Limit(scope, count, count / PERIOD_MINUTES[match.group(2)], key)
 
 
 def submitted_email() -> str:
@@ -38,54 +71,41 @@ def submitted_email() -> str:
     return value.strip().lower() if isinstance(value, str) else ""
 
 
-def email_key() -> str:
-    """A salted hash of the submitted email: one counter per person, no address in Redis."""
+def email_key() -> str | None:
+    """A salted hash of the submitted email: one bucket per person, no address in Redis."""
+    email = submitted_email()
+    if not email:
+        return None
     secret = services().settings.secret_key.encode()
-    return "email:" + hashlib.sha256(secret + submitted_email().encode()).hexdigest()
+    return hashlib.sha256(secret + email.encode()).hexdigest()
 
 
-def ip_key() -> str:
-    return "ip:" + ip_hash()
+def init_app(app: Flask, settings: Settings) -> None:
+    """Check the limits before the submission views run (and before their CSRF check, so
+    refused form posts count too). An empty ``RATE_LIMIT_PER_IP`` or ``..._PER_EMAIL`` is off."""
+    limits = [limit for limit in (
+        parse_limit("submit-ip", "RATE_LIMIT_PER_IP", settings.rate_limit_per_ip, ip_hash),
+        parse_limit("submit-email", "RATE_LIMIT_PER_EMAIL", settings.rate_limit_per_email,
+                    email_key),
+    ) if limit is not None]
+    if not limits:
+        return
+    app.extensions["abuse_limiter"] = make_rate_limiter(settings, timeout=REDIS_TIMEOUT_SECONDS)
 
-
-def storage_uri(settings: Settings) -> str:
-    return settings.redis_url or "memory://"
-
-
-def init_app(app: Flask, settings: Settings) -> Limiter:
-    """Attach the limits to the submission views already registered on ``app``.
-
-    An empty ``RATE_LIMIT_PER_IP`` or ``RATE_LIMIT_PER_EMAIL`` turns that limit off.
-    """
-    limiter = Limiter(
-        key_func=ip_key,
-        app=app,
-        storage_uri=storage_uri(settings),
-        storage_options={"socket_connect_timeout": 0.25, "socket_timeout": 0.25},
-        key_prefix=settings.namespace,
-        strategy="moving-window",
-        headers_enabled=False,  # its Retry-After would also stretch the database's 503
-        swallow_errors=True,
-        in_memory_fallback_enabled=True,
-    )
-    limits = []
-    if settings.rate_limit_per_email:
-        limits.append(limiter.shared_limit(settings.rate_limit_per_email, scope="submit-email",
-                                           key_func=email_key, error_message=TOO_MANY,
-                                           exempt_when=lambda: not submitted_email()))
-    if settings.rate_limit_per_ip:
-        limits.append(limiter.shared_limit(settings.rate_limit_per_ip, scope="submit-ip",
-                                           key_func=ip_key, error_message=TOO_MANY))
-    for endpoint in SUBMISSION_ENDPOINTS:
-        for limit in limits:
-            app.view_functions[endpoint] = limit(app.view_functions[endpoint])
-
-    @app.after_request
-    def retry_after(response: Response) -> Response:
-        breached = limiter.current_limit
-        if response.status_code == 429 and breached is not None:
-            wait = math.ceil(breached.reset_at - time.time())
-            response.headers["Retry-After"] = str(max(wait, 1))
-        return response
-
-    return limiter
+    @app.before_request
+    def enforce_limits() -> tuple[Response, int] | None:
+        if request.method != "POST" or request.endpoint not in SUBMISSION_ENDPOINTS:
+            return None
+        limiter: RateLimiter = current_app.extensions["abuse_limiter"]
+        buckets = [(f"{limit.scope}:{key}", limit.per_minute, limit.count)
+                   for limit in limits if (key := limit.key()) is not None]
+        try:
+            wait = max(limiter.take_each(buckets), default=0.0)
+        except redis.RedisError as exc:
+            log.warning("abuse limits skipped, Redis unreachable: %s", type(exc).__name__)
+            return None
+        if wait > 0:
+            response, status = error_response(429, None, TOO_MANY)
+            response.headers["Retry-After"] = str(max(1, math.ceil(wait)))
+            return response, status
+        return None

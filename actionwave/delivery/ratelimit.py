@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Sequence
 from typing import Protocol
 
 import redis
@@ -42,14 +43,20 @@ return tostring(wait)
 
 
 class RateLimiter(Protocol):
-    def take(self, bucket: str, per_minute: float, cost: int = 1) -> float:
+    def take(self, bucket: str, per_minute: float, cost: int = 1,
+             burst: int | None = None) -> float:
         """Take ``cost`` tokens from ``bucket`` if it has them. Returns 0.0 when taken, else the
         seconds until they would be there (nothing is taken). ``per_minute`` <= 0: no limit,
-        but a pause still holds."""
+        but a pause still holds. ``burst`` (default: the limiter's) caps the bucket."""
         ...
 
     def pause(self, bucket: str, seconds: float) -> None:
         """Let nothing through ``bucket`` for ``seconds`` (a provider said Retry-After)."""
+        ...
+
+    def take_each(self, requests: Sequence[tuple[str, float, int]]) -> list[float]:
+        """``take(bucket, per_minute, burst=burst)`` for each request, in one round trip where
+        the store allows; returns each wait."""
         ...
 
 
@@ -62,15 +69,25 @@ class RedisRateLimiter:
         self.burst = max(1, burst)
         self.script = client.register_script(_TAKE)
 
-    def take(self, bucket: str, per_minute: float, cost: int = 1) -> float:
+    def take(self, bucket: str, per_minute: float, cost: int = 1,
+             burst: int | None = None) -> float:
         if per_minute <= 0:
             paused_ms = self.client.pttl(self.prefix + bucket + ":pause")
             return paused_ms / 1000 if paused_ms > 0 else 0.0
         rate = per_minute / 60.0
-        burst = max(self.burst, cost)
+        burst = max(burst or self.burst, cost)
         ttl_ms = int(1000 * (burst / rate + 60))
         keys = [self.prefix + bucket, self.prefix + bucket + ":pause"]
         return float(self.script(keys=keys, args=[rate, burst, cost, ttl_ms]))
+
+    def take_each(self, requests: Sequence[tuple[str, float, int]]) -> list[float]:
+        pipe = self.client.pipeline(transaction=False)
+        for bucket, per_minute, burst in requests:
+            rate = per_minute / 60.0
+            ttl_ms = int(1000 * (burst / rate + 60))
+            keys = [self.prefix + bucket, self.prefix + bucket + ":pause"]
+            self.script(keys=keys, args=[rate, burst, 1, ttl_ms], client=pipe)
+        return [float(wait) for wait in pipe.execute()]
 
     def pause(self, bucket: str, seconds: float) -> None:
         if seconds > 0:
@@ -87,9 +104,10 @@ class LocalRateLimiter:
         self.buckets: dict[str, tuple[float, float]] = {}
         self.paused_until: dict[str, float] = {}
 
-    def take(self, bucket: str, per_minute: float, cost: int = 1) -> float:
+    def take(self, bucket: str, per_minute: float, cost: int = 1,
+             burst: int | None = None) -> float:
         rate = per_minute / 60.0
-        burst = max(self.burst, cost)
+        burst = max(burst or self.burst, cost)
         with self.lock:
             now = time.monotonic()
             paused = self.paused_until.get(bucket, 0.0) - now
@@ -107,15 +125,23 @@ class LocalRateLimiter:
             self.buckets[bucket] = (tokens, now)
             return wait
 
+    def take_each(self, requests: Sequence[tuple[str, float, int]]) -> list[float]:
+        return [self.take(bucket, per_minute, burst=burst)
+                for bucket, per_minute, burst in requests]
+
     def pause(self, bucket: str, seconds: float) -> None:
         with self.lock:
             until = time.monotonic() + seconds
             self.paused_until[bucket] = max(until, self.paused_until.get(bucket, 0.0))
 
 
-def make_rate_limiter(settings: Settings) -> RateLimiter:
-    """Redis buckets when ``REDIS_URL`` is set, else in-process ones (embedded default)."""
+def make_rate_limiter(settings: Settings, timeout: float = 5.0) -> RateLimiter:
+    """Redis buckets when ``REDIS_URL`` is set, else in-process ones (embedded default).
+
+    ``timeout`` bounds each Redis call; the web's abuse limits use a short one.
+    """
     if settings.redis_url:
-        client = redis.Redis.from_url(settings.redis_url, socket_timeout=5)
+        client = redis.Redis.from_url(settings.redis_url, socket_timeout=timeout,
+                                      socket_connect_timeout=timeout)
         return RedisRateLimiter(client, settings.namespace, settings.ratelimit_burst)
     return LocalRateLimiter(settings.ratelimit_burst)
