@@ -26,9 +26,9 @@ lint: install
 
 # Browser tests drive Debian's Chromium through Playwright (a Playwright browser download fails here).
 chromium:
-	@command -v chromium >/dev/null || { \
-	  echo "installing Debian chromium for the browser tests"; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+	@{ command -v chromium && fc-list :lang=zh-tw | grep -q .; } >/dev/null 2>&1 || { \
+	  echo "installing Debian chromium and a CJK font for the browser tests"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; }
 
 check-services:
 	@$(BIN)/python -m tests.services

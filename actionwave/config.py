@@ -79,6 +79,7 @@ class Settings:
     cwc_agent_contact_email: str = ""
     cwc_agent_contact_phone: str = ""
     cwc_organization: str = ""
+    cwc_requests_per_minute: int = 60
     # congress.gov
     congress_api_url: str = "https://api.congress.gov/v3"
     congress_api_key: str = field(default="", repr=False)
@@ -94,8 +95,6 @@ class Settings:
     geocoder_timeout_seconds: float = 3.0
     data_source: str = ""
     legislators_check_seconds: float = 5.0
-    # Organizer API
-    organizer_token: str = field(default="", repr=False)
     # Logging
     log_level: str = "INFO"
     # Abuse limits on the public POST endpoints (web/ratelimit.py), shared through REDIS_URL;

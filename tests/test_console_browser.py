@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
+from sqlalchemy import select
 
 from actionwave.accounts.services import create_user
 from actionwave.models import Action, Campaign, Delivery, Supporter
@@ -85,3 +86,102 @@ def test_dashboard_screenshots_at_phone_and_desktop_widths(browser, live_server:
         page.screenshot(path=str(ARTIFACTS / f"console-deliveries-{name}.png"), full_page=True)
         assert page.evaluate("document.documentElement.scrollWidth") <= size[0]
         context.close()
+
+
+@pytest.fixture
+def organizer_and_campaign(committed_db, campaign_slug):  # type: ignore[no-untyped-def]
+    with committed_db.session() as session:
+        create_user(session, "organizer@example.org", PASSWORD, "organizer")
+    return campaign_slug
+
+
+def test_editing_a_template_updates_the_preview_as_the_organizer_types(
+        page, live_server: str, organizer_and_campaign: str):
+    sign_in(page, live_server)
+    page.click("nav.nav >> text=Campaigns")
+    page.click(f"a[href*='/console/campaigns/{organizer_and_campaign}']")
+    page.click("#templates a >> text=Email to legislators")
+    english = page.locator(".preview[data-locale=en] .rendered")
+    expect(english).to_contain_text("Dear Rep. ")
+    page.fill("#body-en", "Hello {{ legislator.title }} {{ legislator.name }}, "
+                          "from {{ supporter.first_name }} in {{ supporter.city }}.")
+    expect(english).to_contain_text("from Mei in Cheyenne.")
+    page.select_option("#chamber", "senate")
+    expect(english).to_contain_text("Hello Sen. ")
+    # The Chinese version is previewed beside it, and a broken line is named.
+    expect(page.locator(".preview[data-locale=zh-Hant] .rendered")).to_contain_text("Sen.")
+    page.fill("#body-en", "Hi\n{{ supporter.email }}")
+    expect(page.locator(".preview[data-locale=en] .field-errors")).to_contain_text("line 2")
+    page.fill("#body-en", "Dear {{ legislator.name }}, please {{ ask }}")
+    page.click("button:text-is('Save')")
+    expect(page.locator(".notice")).to_contain_text("was saved")
+    assert page.input_value("#body-en") == "Dear {{ legislator.name }}, please {{ ask }}"
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "console-template-desktop.png"), full_page=True)
+    page.goto(f"{live_server}/console/campaigns/{organizer_and_campaign}")
+    page.screenshot(path=str(ARTIFACTS / "console-campaign-desktop.png"), full_page=True)
+
+
+def test_a_wave_launched_in_the_console_reaches_100_percent_through_a_real_worker(
+        browser, live_server: str, organizer_and_campaign: str, committed_db, settings,
+        start_worker):
+    from actionwave.waves.launch import WAVE_CHANNEL
+    from tests.delivery_support import mail_settings
+    from tests.stubs.sendgrid import sendgrid_stub
+    from tests.support import wait_for
+    from workers.celery_app import create_celery
+
+    with committed_db.session() as session:
+        for n in range(12):
+            session.add(Supporter(email=f"w{n}@example.org", first_name="W", last_name=str(n),
+                                  zip="82001", state="WY", consent=True))
+        session.commit()
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    with sendgrid_stub() as stub:
+        start_worker(mail_settings(settings, stub))
+        beat = create_celery(settings)  # the test plays beat: it sends beat's two tasks
+        sign_in(page, live_server)
+        page.goto(f"{live_server}/console/waves")
+        page.fill("#name", "Wyoming, write again")
+        page.fill("#states", "WY")
+        page.click("button:text-is('Create wave')")
+        expect(page.locator(".notice")).to_contain_text("created (draft)")
+        wave = page.locator(".wave").first
+        wave.locator("button:text-is('Launch')").click()
+        expect(page.locator(".notice")).to_contain_text("is running")
+
+        def sent_all() -> bool:
+            beat.send_task("actionwave.advance_waves")
+            beat.send_task("actionwave.sweep_deliveries")
+            return page.locator(".wave .percent").first.inner_text() == "100%"
+
+        wait_for(sent_all, timeout=45, interval=1.0, message="the wave's bar at 100%")
+        assert "12 sent, 0 failed, of 12" in page.locator(".wave").first.inner_text()
+        assert len({a.key for a in stub.accepted}) >= 12
+        page.screenshot(path=str(ARTIFACTS / "console-waves-phone.png"), full_page=True)
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
+        beat.services.close()
+    with committed_db.session() as session:
+        states = session.scalars(select(Delivery.state).where(Delivery.channel == WAVE_CHANNEL))
+        assert set(states) == {"sent"}
+    context.close()
+
+
+def test_organizer_retries_a_dead_delivery_from_the_list(page, live_server: str,
+                                                         organizer_and_campaign: str,
+                                                         committed_db):
+    with committed_db.session() as session:
+        dead = Delivery(channel="email", recipient="office@example.org", state="dead",
+                        attempts=8, last_error="550 mailbox unavailable",
+                        idempotency_key="dead-browser")
+        session.add(dead)
+        session.commit()
+        dead_id = dead.id
+    sign_in(page, live_server)
+    page.goto(f"{live_server}/console/deliveries?state=dead")
+    row = page.locator("tr.state-dead", has_text="550 mailbox unavailable")
+    row.locator("button:text-is('Retry')").click()
+    expect(page.locator(".notice")).to_contain_text(f"Delivery #{dead_id} will be tried again")
+    with committed_db.session() as session:
+        assert session.get(Delivery, dead_id).state == "pending"

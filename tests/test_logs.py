@@ -11,7 +11,7 @@ from actionwave.config import Settings
 from actionwave.logs import REDACTED, bound_action, configure_logging, secret_values
 
 SECRETS = {"secret_key": "s3cret-key-value", "sendgrid_api_key": "SG.abcdefghijkl",
-           "organizer_token": "organizer-token-123", "cwc_api_key": "cwc-key-xyz"}
+           "x_access_token_secret": "x-secret-123", "cwc_api_key": "cwc-key-xyz"}
 
 
 def lines(stream: io.StringIO) -> list[dict[str, object]]:
@@ -27,7 +27,7 @@ def test_every_secret_setting_is_redacted_from_messages_args_and_tracebacks(sett
         log.warning("key is %s", secret_settings.sendgrid_api_key)
         log.info(f"settings: {secret_settings.to_env()}")
         try:
-            raise RuntimeError(f"bad token {secret_settings.organizer_token}")
+            raise RuntimeError(f"bad token {secret_settings.x_access_token_secret}")
         except RuntimeError:
             log.exception("failed")
     finally:

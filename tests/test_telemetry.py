@@ -9,12 +9,10 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from actionwave.accounts.services import create_api_token
 from actionwave.config import Settings
 from actionwave.metrics import BILL_POLLS, RATE_LIMIT_WAITS
 from actionwave.services import Services
-
-TOKEN = "organizer-token-for-tests"
-AUTH = {"Authorization": f"Bearer {TOKEN}"}
 
 
 @pytest.fixture
@@ -34,9 +32,18 @@ def make_app(settings: Settings) -> Iterator[Callable[..., Flask]]:
         services.close()
 
 
+def bearer(services: Services, role: str) -> dict[str, str]:
+    with services.session() as session:
+        _row, secret = create_api_token(session, f"prometheus ({role})", role)
+    return {"Authorization": f"Bearer {secret}"}
+
+
 @pytest.fixture
-def ops(make_app: Callable[..., Flask]) -> FlaskClient:
-    return make_app(organizer_token=TOKEN).test_client()
+def ops(make_app: Callable[..., Flask], committed_db: Services) -> FlaskClient:
+    """A client that sends an admin API token (the Prometheus scrape's) with every request."""
+    client = make_app().test_client()
+    client.environ_base["HTTP_AUTHORIZATION"] = bearer(committed_db, "admin")["Authorization"]
+    return client
 
 
 def value(text: str, prefix: str) -> float:
@@ -45,16 +52,15 @@ def value(text: str, prefix: str) -> float:
     return float(line.rsplit(" ", 1)[1])
 
 
-def test_metrics_need_the_organizer_token(ops: FlaskClient):
-    assert ops.get("/metrics").status_code == 401
-    wrong = ops.get("/metrics", headers={"Authorization": "Bearer guess"})
-    assert wrong.status_code == 401 and wrong.get_json()["error"]["message"]
-    assert ops.get("/metrics", headers=AUTH).status_code == 200
-
-
-def test_metrics_are_closed_when_no_token_is_configured(make_app):
+def test_metrics_need_an_admin_api_token(make_app, committed_db: Services):
     client = make_app().test_client()
+    assert client.get("/metrics").status_code == 401
+    wrong = client.get("/metrics", headers={"Authorization": "Bearer aw_guess"})
+    assert wrong.status_code == 401 and wrong.get_json()["error"]["message"]
     assert client.get("/metrics", headers={"Authorization": "Bearer "}).status_code == 401
+    for role in ("viewer", "organizer"):
+        assert client.get("/metrics", headers=bearer(committed_db, role)).status_code == 401
+    assert client.get("/metrics", headers=bearer(committed_db, "admin")).status_code == 200
 
 
 def test_metrics_allow_listed_addresses_need_no_token(make_app):
@@ -65,7 +71,7 @@ def test_metrics_allow_listed_addresses_need_no_token(make_app):
 
 def test_metrics_count_intake_outcomes_and_report_backlogs(ops: FlaskClient, campaign_slug,
                                                            committed_db):
-    before = ops.get("/metrics", headers=AUTH).get_data(as_text=True)
+    before = ops.get("/metrics").get_data(as_text=True)
     accepted = 'actionwave_intake_submissions_total{outcome="accepted"}'
     invalid = 'actionwave_intake_submissions_total{outcome="invalid"}'
     start_ok = value(before, accepted) if accepted in before else 0.0
@@ -76,7 +82,7 @@ def test_metrics_count_intake_outcomes_and_report_backlogs(ops: FlaskClient, cam
     ops.post(url, json={"email": "m@example.org"})
     RATE_LIMIT_WAITS.labels(bucket="sendgrid").inc()
     BILL_POLLS.labels(outcome="unchanged").inc()
-    text = ops.get("/metrics", headers=AUTH).get_data(as_text=True)
+    text = ops.get("/metrics").get_data(as_text=True)
     assert value(text, accepted) == start_ok + 1
     assert value(text, invalid) == start_bad + 1
     assert value(text, "actionwave_outbox_backlog ") >= 1  # no worker: the action waits

@@ -2,58 +2,63 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import pytest
 from click.testing import CliRunner
 
+from actionwave.accounts.services import create_api_token
 from actionwave.config import Settings
 from actionwave.services import Services
 
-TOKEN = "organizer-test-token"
-AUTH = {"Authorization": f"Bearer {TOKEN}"}
+
+@pytest.fixture
+def tokens(committed_db: Services) -> dict[str, dict[str, str]]:
+    """``Authorization`` headers for a viewer and an organizer API token."""
+    headers = {}
+    with committed_db.session() as session:
+        for role in ("viewer", "organizer"):
+            _row, secret = create_api_token(session, f"{role} script", role)
+            headers[role] = {"Authorization": f"Bearer {secret}"}
+    return headers
 
 
 @pytest.fixture
-def organizer(settings: Settings):  # type: ignore[no-untyped-def]
-    from web import create_app
-
-    organizer_settings = replace(settings, organizer_token=TOKEN)
-    services = Services(organizer_settings)
-    app = create_app(organizer_settings, services)
-    app.config["TESTING"] = True
-    yield app.test_client()
-    services.close()
+def organizer(client, tokens):  # type: ignore[no-untyped-def]
+    """The test client, sending the organizer token with every request."""
+    client.environ_base["HTTP_AUTHORIZATION"] = tokens["organizer"]["Authorization"]
+    return client
 
 
-def test_without_a_configured_token_the_organizer_api_is_disabled(client) -> None:  # type: ignore[no-untyped-def]
-    response = client.get("/api/v1/waves", headers=AUTH)
-    assert response.status_code == 403
-    assert "disabled" in response.get_json()["error"]["message"]
+def test_anonymous_and_unknown_tokens_are_refused(client, tokens) -> None:  # type: ignore[no-untyped-def]
+    for headers in ({}, {"Authorization": "Bearer aw_nope"}, {"Authorization": "Basic eDp5"}):
+        response = client.get("/api/v1/waves", headers=headers)
+        assert response.status_code == 401
+        assert response.get_json()["error"]["field"] == "Authorization"
+        assert response.headers["WWW-Authenticate"].startswith("Bearer")
 
 
-def test_wrong_token_is_refused(organizer) -> None:  # type: ignore[no-untyped-def]
-    response = organizer.get("/api/v1/waves", headers={"Authorization": "Bearer nope"})
-    assert response.status_code == 401
-    assert response.get_json()["error"]["field"] == "Authorization"
+def test_a_viewer_token_reads_waves_but_cannot_change_them(client, tokens) -> None:  # type: ignore[no-untyped-def]
+    viewer = tokens["viewer"]
+    assert client.get("/api/v1/waves", headers=viewer).status_code == 200
+    assert client.post("/api/v1/waves", headers=viewer, json={"name": "x"}).status_code == 403
+    assert client.post("/api/v1/waves/1/launch", headers=viewer).status_code == 403
 
 
 def test_organizer_creates_launches_pauses_and_cancels_a_wave(  # type: ignore[no-untyped-def]
     organizer, committed_db: Services, campaign_slug: str,
 ) -> None:
-    created = organizer.post("/api/v1/waves", headers=AUTH, json={
+    created = organizer.post("/api/v1/waves", json={
         "campaign": campaign_slug, "name": "Call your senators",
         "segment": {"states": ["CA"], "chamber": "senate"}})
     assert created.status_code == 201
     wave = created.get_json()
     assert wave["status"] == "draft" and wave["segment"]["states"] == ["CA"]
     base = f"/api/v1/waves/{wave['id']}"
-    assert organizer.post(f"{base}/launch", headers=AUTH).get_json()["status"] == "running"
-    assert organizer.post(f"{base}/launch", headers=AUTH).status_code == 409
-    assert organizer.post(f"{base}/pause", headers=AUTH).get_json()["status"] == "paused"
-    assert organizer.post(f"{base}/resume", headers=AUTH).get_json()["status"] == "running"
-    assert organizer.post(f"{base}/cancel", headers=AUTH).get_json()["status"] == "cancelled"
-    listed = organizer.get("/api/v1/waves", headers=AUTH).get_json()["waves"]
+    assert organizer.post(f"{base}/launch").get_json()["status"] == "running"
+    assert organizer.post(f"{base}/launch").status_code == 409
+    assert organizer.post(f"{base}/pause").get_json()["status"] == "paused"
+    assert organizer.post(f"{base}/resume").get_json()["status"] == "running"
+    assert organizer.post(f"{base}/cancel").get_json()["status"] == "cancelled"
+    listed = organizer.get("/api/v1/waves").get_json()["waves"]
     assert [w["id"] for w in listed] == [wave["id"]]
 
 
@@ -67,7 +72,7 @@ def test_organizer_creates_launches_pauses_and_cancels_a_wave(  # type: ignore[n
 def test_bad_wave_is_answered_with_the_field_to_fix(  # type: ignore[no-untyped-def]
     organizer, campaign_slug: str, body: dict, field: str,
 ) -> None:
-    response = organizer.post("/api/v1/waves", headers=AUTH,
+    response = organizer.post("/api/v1/waves",
                               json={"campaign": campaign_slug, **body})
     assert response.status_code == 400
     assert response.get_json()["error"]["field"] == field

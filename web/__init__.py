@@ -24,7 +24,18 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.extensions["actionwave"] = services or Services(settings)
     configure_logging(settings)
 
-    from web import api, console, errors, i18n, legislators, public, unsubscribe, waves, webhooks
+    from web import (
+        api,
+        console,
+        embed,
+        errors,
+        i18n,
+        legislators,
+        public,
+        unsubscribe,
+        waves,
+        webhooks,
+    )
 
     errors.init_app(app)
     i18n.init_app(app)
@@ -35,6 +46,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.register_blueprint(webhooks.bp)
     app.register_blueprint(unsubscribe.bp)
     app.register_blueprint(console.bp)
+    app.register_blueprint(embed.bp)
 
     from web import openapi, ratelimit, security, telemetry
 

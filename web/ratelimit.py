@@ -28,7 +28,7 @@ from web.errors import error_response
 log = logging.getLogger(__name__)
 
 # The endpoints a supporter submits to: the JSON API and the no-JavaScript form.
-SUBMISSION_ENDPOINTS = ("api.submit_action", "public.submit_form")
+SUBMISSION_ENDPOINTS = ("api.submit_action", "public.submit_form", "embed.submit_form")
 TOO_MANY = "Too many submissions from here; wait a little and try again."
 REDIS_TIMEOUT_SECONDS = 0.25
 PERIOD_MINUTES = {"second": 1 / 60, "minute": 1.0, "hour": 60.0, "day": 1440.0}

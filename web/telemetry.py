@@ -3,14 +3,13 @@
 ``X-Request-ID`` is taken from the client (or the proxy) when it looks like an id, generated
 otherwise, echoed on the response and put on every log record of the request.
 
-``/metrics`` is for Prometheus, not the public: it answers a request bearing the organizer token
-(``Authorization: Bearer <ORGANIZER_TOKEN>``) or coming from an address in ``METRICS_ALLOWED_IPS``;
-anything else gets 401.
+``/metrics`` is for Prometheus, not the public: it answers a request bearing an admin API token
+(``Authorization: Bearer <token>``, made with ``actionwave user token --role admin``) or coming
+from an address in ``METRICS_ALLOWED_IPS``; anything else gets 401.
 """
 
 from __future__ import annotations
 
-import hmac
 import logging
 import re
 import time
@@ -19,8 +18,10 @@ import uuid
 from flask import Blueprint, Flask, Response, g, request
 
 from actionwave import logs
+from actionwave.accounts import role_allows
 from actionwave.intake import HONEYPOT
 from actionwave.metrics import INTAKE_SUBMISSIONS, REQUEST_SECONDS, render_metrics
+from web.console.auth import current_principal
 from web.context import services
 from web.errors import error_response
 from web.ratelimit import SUBMISSION_ENDPOINTS
@@ -36,15 +37,17 @@ OUTCOME_BY_STATUS = {404: "unknown_campaign", 429: "rate_limited", 503: "unavail
 def metrics() -> Response | tuple[Response, int]:
     settings = services().settings
     allowed_ips = {ip.strip() for ip in settings.metrics_allowed_ips.split(",") if ip.strip()}
-    sent = request.headers.get("Authorization", "")
-    token_ok = bool(settings.organizer_token) and hmac.compare_digest(
-        sent.encode(), f"Bearer {settings.organizer_token}".encode())
-    if not token_ok and request.remote_addr not in allowed_ips:
-        response, status = error_response(401, None, "Metrics need the organizer token.")
+    if request.remote_addr not in allowed_ips and not _admin_token():
+        response, status = error_response(401, None, "Metrics need an admin API token.")
         response.headers["WWW-Authenticate"] = 'Bearer realm="metrics"'
         return response, status
     body, content_type = render_metrics(services())
     return Response(body, content_type=content_type, headers={"Cache-Control": "no-store"})
+
+
+def _admin_token() -> bool:
+    principal = current_principal() if request.headers.get("Authorization") else None
+    return bool(principal and principal.via_token and role_allows(principal.role, "admin"))
 
 
 def submission_outcome(response: Response) -> str:

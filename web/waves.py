@@ -1,12 +1,11 @@
 """The organizers' wave API (``/api/v1/waves``), behind ``Authorization: Bearer <token>``.
 
-Without ``ORGANIZER_TOKEN`` configured the organizer API is disabled (403): there is no default
-token to guess.
+Tokens are API tokens of organizer accounts (``actionwave user token``, or the console's token
+page): a viewer token may read waves, an organizer token may also create and change them.
 """
 
 from __future__ import annotations
 
-import hmac
 from datetime import datetime
 from typing import Any
 
@@ -14,36 +13,26 @@ from flask import Blueprint, Response, jsonify, request
 from sqlalchemy import select
 
 from actionwave.models import Campaign, Wave
-from actionwave.waves.control import cancel_wave, pause_wave, resume_wave, wave_progress
-from actionwave.waves.launch import create_wave, launch_wave
+from actionwave.waves.changes import WAVE_CHANGES
+from actionwave.waves.control import wave_progress
+from actionwave.waves.launch import create_wave
 from actionwave.waves.segment import SegmentError
-from web.context import db, services
+from web.console.auth import require_role
+from web.context import db
 from web.errors import error_response
 
 bp = Blueprint("waves", __name__)
 
 
-@bp.before_request
-def require_organizer() -> tuple[Response, int] | None:
-    expected = services().settings.organizer_token
-    if not expected:
-        return error_response(403, None, "the organizer API is disabled (no ORGANIZER_TOKEN)")
-    given = request.headers.get("Authorization", "")
-    scheme, _, token = given.partition(" ")
-    if scheme.lower() != "bearer" or not hmac.compare_digest(token.encode(), expected.encode()):
-        response, status = error_response(401, "Authorization", "a valid organizer token")
-        response.headers["WWW-Authenticate"] = 'Bearer realm="organizer"'
-        return response, status
-    return None
-
-
 @bp.get("/waves")
+@require_role("viewer")
 def list_waves() -> tuple[Response, int]:
     ids = db().scalars(select(Wave.id).order_by(Wave.id.desc()).limit(200)).all()
     return jsonify(waves=[wave_progress(db(), wave_id) for wave_id in ids]), 200
 
 
 @bp.post("/waves")
+@require_role("organizer")
 def post_wave() -> tuple[Response, int]:
     data = request.get_json(silent=True)
     if not isinstance(data, dict):
@@ -70,6 +59,7 @@ def post_wave() -> tuple[Response, int]:
 
 
 @bp.get("/waves/<int:wave_id>")
+@require_role("viewer")
 def get_wave(wave_id: int) -> tuple[Response, int]:
     progress = wave_progress(db(), wave_id)
     if progress is None:
@@ -77,16 +67,13 @@ def get_wave(wave_id: int) -> tuple[Response, int]:
     return jsonify(progress), 200
 
 
-_CHANGES = {"launch": launch_wave, "pause": pause_wave, "resume": resume_wave,
-            "cancel": cancel_wave}
-
-
 @bp.post("/waves/<int:wave_id>/<any(launch, pause, resume, cancel):change>")
+@require_role("organizer")
 def change_wave(wave_id: int, change: str) -> tuple[Response, int]:
     """Launch marks the wave running; beat's ``advance_waves`` fans it out within seconds."""
     if wave_progress(db(), wave_id) is None:
         return error_response(404, "id", "no such wave")
-    if not _CHANGES[change](db(), wave_id):
+    if not WAVE_CHANGES[change](db(), wave_id):
         return error_response(409, "status", f"the wave cannot {change} from its status")
     return jsonify(wave_progress(db(), wave_id)), 200
 

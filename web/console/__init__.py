@@ -39,11 +39,16 @@ def never_cache(response: Response) -> Response:
 
 
 from web.console import (  # noqa: E402 (the views register themselves on bp)
+    bill,
+    campaigns,
+    coverage,
     dashboard,
     deliveries,
     login,
     supporters,
     tokens,
+    waves,
 )
 
-__all__ = ["bp", "dashboard", "deliveries", "login", "supporters", "tokens"]
+__all__ = ["bill", "bp", "campaigns", "coverage", "dashboard", "deliveries", "login",
+           "supporters", "tokens", "waves"]

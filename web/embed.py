@@ -1,0 +1,89 @@
+"""The three steps for partner sites: ``/embed/c/<slug>`` in an ``<iframe>``.
+
+Only origins in ``EMBED_ALLOWED_ORIGINS`` may frame these pages (``@embeddable`` sets
+``frame-ancestors``). Browsers don't send our cookies to a page framed by another site, so the
+form can't be checked against a session's CSRF token; it carries a signed, expiring token
+instead, which proves the form came from a page we rendered. The console's campaign page shows
+the snippet (``static/embed.js`` with an ``<iframe>`` fallback).
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+from werkzeug.wrappers import Response
+
+from actionwave.intake import FieldError, UnknownCampaign, parse_action_form
+from actionwave.intake import submit_action as store_submission
+from actionwave.messages.page import page_messages
+from web.api import ip_hash
+from web.context import db, services
+from web.csrf import FIELD as CSRF_FIELD
+from web.i18n import locale
+from web.legislators import lookup_for_page
+from web.public import load_campaign, looked_up, page_context
+from web.security import embeddable
+
+bp = Blueprint("embed", __name__, url_prefix="/embed")
+
+FORM_TOKEN_MAX_AGE = 24 * 3600
+LAYOUT = {"layout": "embed.html", "page_endpoint": "embed.campaign_page",
+          "act_endpoint": "embed.submit_form", "back_endpoint": "embed.campaign_page"}
+
+
+def _signer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="embed-form")
+
+
+def form_token(slug: str) -> str:
+    return _signer().dumps(slug)
+
+
+def check_form_token(slug: str) -> None:
+    """Abort with 400 unless the form carries our signed token for this campaign, recently."""
+    try:
+        signed_for = _signer().loads(request.form.get(CSRF_FIELD, ""), max_age=FORM_TOKEN_MAX_AGE)
+    except BadSignature:
+        signed_for = None
+    if signed_for != slug:
+        abort(400, description="The form expired or was not sent from this site. Reload it.")
+
+
+@bp.get("/c/<slug>")
+@embeddable
+def campaign_page(slug: str) -> str:
+    campaign = load_campaign(slug)
+    lookup = lookup_for_page(request.args)
+    messages = page_messages(db(), services().settings, campaign, looked_up(lookup), locale())
+    return render_template("campaign.html", **page_context(
+        campaign, form=request.args, lookup=lookup, messages=messages,
+        csrf_token=form_token(slug), **LAYOUT))
+
+
+@bp.post("/c/<slug>/act")
+@embeddable
+def submit_form(slug: str) -> Response | tuple[str, int]:
+    campaign = load_campaign(slug)
+    check_form_token(slug)
+    fields = {k: v for k, v in request.form.items() if k != CSRF_FIELD}
+    try:
+        form = parse_action_form(fields)
+        if form.honeypot_filled:
+            return redirect(url_for("embed.thanks", slug=slug))
+        submission = store_submission(db(), slug, form, ip_hash=ip_hash())
+    except FieldError as exc:
+        context = page_context(campaign, form=request.form, error=exc,
+                               csrf_token=form_token(slug), **LAYOUT)
+        return render_template("campaign.html", **context), exc.status
+    except UnknownCampaign:
+        abort(404)
+    return redirect(url_for("embed.thanks", slug=slug, action=submission.action_id,
+                            lang=locale()))
+
+
+@bp.get("/c/<slug>/thanks")
+@embeddable
+def thanks(slug: str) -> str:
+    campaign = load_campaign(slug)
+    return render_template("thanks.html", **page_context(
+        campaign, action_id=request.args.get("action"), **LAYOUT))
