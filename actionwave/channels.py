@@ -32,6 +32,11 @@ class Retryable(ProviderError):
         self.after = after
 
 
+class RateLimited(Retryable):
+    """The provider asked us to slow down (429). Not a failed try: the delivery is postponed to
+    ``after`` without using up one of its attempts."""
+
+
 class Permanent(ProviderError):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)

@@ -106,9 +106,11 @@ def beat(settings: Settings, celery_args: tuple[str, ...]) -> None:
 
 def main() -> None:
     from actionwave.accounts.cli import user
+    from actionwave.delivery.cli import deliveries
     from actionwave.legislators.cli import data, lookup
     from actionwave.waves.cli import wave
 
+    cli.add_command(deliveries)
     cli.add_command(data)
     cli.add_command(lookup)
     cli.add_command(user)

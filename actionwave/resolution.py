@@ -11,13 +11,13 @@ from sqlalchemy.orm import Session
 
 from actionwave.db import dialect_insert
 from actionwave.legislators.geocoder import Geocoder
-from actionwave.legislators.index import load_index
+from actionwave.legislators.index import ZipIndex, load_index
 from actionwave.legislators.lookup import ZipNotFound, find_legislators
 from actionwave.models import Action, Campaign, Supporter, Target
 
 
 def resolve_action(session: Session, action_id: uuid.UUID,
-                   geocoder: Geocoder | None = None) -> list[Target]:
+                   geocoder: Geocoder | None = None, index: ZipIndex | None = None) -> list[Target]:
     """Store the legislators an accepted action goes to, and move it on; commits.
 
     The supporter's ZIP is narrowed by the district they chose or, through ``geocoder``, by their
@@ -27,23 +27,27 @@ def resolve_action(session: Session, action_id: uuid.UUID,
 
     Idempotent: an action past ``accepted`` is left as it is. Returns the action's targets either
     way (empty for an unknown action). Raises ``NoSnapshot`` before the first data sync.
+    ``index``: the process's in-memory index of the current snapshot (``Services.legislators``);
+    without it the supporter's ZIP is read from the database.
     """
     action = session.get(Action, action_id)
     if action is None:
         return []
     if action.status == "accepted":
-        _resolve(session, action, geocoder)
+        _resolve(session, action, geocoder, index)
     session.commit()
     return list(session.scalars(select(Target).where(Target.action_id == action_id)
                                 .order_by(Target.id)))
 
 
-def _resolve(session: Session, action: Action, geocoder: Geocoder | None) -> None:
+def _resolve(session: Session, action: Action, geocoder: Geocoder | None,
+             index: ZipIndex | None) -> None:
     supporter = session.get_one(Supporter, action.supporter_id)
     chambers = session.scalar(select(Campaign.target_chambers)
                               .where(Campaign.id == action.campaign_id)) or []
     details = action.details or {}
-    index = load_index(session, zips=[supporter.zip])
+    if index is None:
+        index = load_index(session, zips=[supporter.zip])
     try:
         result = find_legislators(
             index, supporter.zip, geocoder=geocoder,

@@ -1,11 +1,13 @@
-"""Delivery pipeline benchmark: accepted actions -> planned deliveries -> real workers -> stub.
+"""Delivery pipeline benchmark: submitted actions -> resolved -> planned -> real workers -> stub.
 
-Creates accepted actions in a scratch PostgreSQL database, plans each one's deliveries with
-``plan_deliveries`` (the confirmation mail; target letters come from the messages area), starts
-real ``actionwave worker`` processes sharing one Redis, and times them draining every delivery
-into the SendGrid stub through the real SendGrid mailer. Prints one JSON line:
-``deliveries_per_s``, ``max_rate_1s`` (most requests the stub saw in one wall-clock second),
-``limit`` (requests/s, null when lifted), ``duplicates``, ``lost``.
+In a scratch PostgreSQL database with the real legislator data (../shared/data) and organizer
+addresses for every legislator's office: N supporters submit through ``submit_action`` (spread
+over single-district ZIPs); ``resolve_action`` and ``plan_deliveries`` with the target planner
+(``actionwave.delivery.targets``) turn each into letters to their legislators' offices plus a
+confirmation, timed as ``planning_seconds``. Real ``actionwave worker`` processes sharing one Redis
+then drain every delivery into the SendGrid stub through the real SendGrid mailer. Prints one JSON
+line: ``deliveries_per_s``, ``max_rate_1s`` (most requests the stub saw in one wall-clock second),
+``limit`` (requests/s, null when lifted), ``duplicates``, ``lost``, then the details.
 
     python bench/pipeline.py --quick                 # < 30 s
     python bench/pipeline.py --limit 100 --batch-size 10
@@ -25,7 +27,6 @@ import time
 import urllib.request
 import uuid
 from concurrent.futures import ProcessPoolExecutor
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -37,44 +38,77 @@ from actionwave.config import Settings
 from bench.harness import REDIS_URL, ROOT, free_port, scratch_database
 
 CAMPAIGN_FILE = ROOT / "campaigns" / "hketo-certification-act.yaml"
+SHARED_DATA = Path(os.environ.get("ACTIONWAVE_SHARED_DATA", ROOT.parent / "shared" / "data"))
+TASK_BATCH = 200  # actions per resolve task, as the outbox relay hands them over
 
 
-def seed_actions(settings: Settings, count: int) -> list[str]:
-    """``count`` supporters with one accepted action each; returns the action ids."""
+def seed(settings: Settings) -> tuple[str, list[str]]:
+    """Legislators, the campaign and an address for every office; returns the campaign slug and
+    the single-district ZIPs supporters are spread over."""
     from actionwave.campaigns import load_campaign
-    from actionwave.models import Action, Supporter
+    from actionwave.legislators.models import Legislator, ZipDistrict
+    from actionwave.legislators.sources import read_source
+    from actionwave.legislators.sync import store_snapshot
+    from actionwave.messages.models import TargetAddress
     from actionwave.services import Services
 
     services = Services(settings)
-    now = datetime.now(UTC)
     with services.session() as session:
-        campaign_id = load_campaign(session, CAMPAIGN_FILE).id
-        supporters = [{"id": i + 1, "email": f"supporter{i}@example.org", "first_name": f"Ada{i}",
-                       "last_name": "Lee", "zip": "02139", "city": "Cambridge", "state": "MA",
-                       "consent": True, "locale": "en", "created_at": now, "updated_at": now}
-                      for i in range(count)]
-        session.execute(insert(Supporter.__table__), supporters)
-        actions = [{"id": uuid.uuid4(), "campaign_id": campaign_id, "supporter_id": i + 1,
-                    "status": "resolved", "idempotency_key": secrets.token_hex(16),
-                    "locale": "en", "details": {}, "created_at": now, "updated_at": now}
-                   for i in range(count)]
-        session.execute(insert(Action.__table__), actions)
+        store_snapshot(session, read_source(str(SHARED_DATA)))
+        slug = load_campaign(session, CAMPAIGN_FILE).slug
+        bioguides = session.scalars(select(Legislator.bioguide_id).distinct()).all()
+        session.execute(insert(TargetAddress.__table__), [
+            {"bioguide_id": b, "email": f"office-{b.lower()}@example.org", "label": "bench"}
+            for b in bioguides])
+        one_district = (select(ZipDistrict.zcta).group_by(ZipDistrict.zcta)
+                        .having(func.count() == 1).order_by(ZipDistrict.zcta).limit(2000))
+        zips = list(session.scalars(one_district))
         session.commit()
     services.close()
-    return [str(a["id"]) for a in actions]
+    return slug, zips
 
 
-def plan_some(settings: Settings, action_ids: list[str]) -> int:
-    from actionwave.delivery.planning import plan_deliveries
+def submit_some(settings: Settings, slug: str, zips: list[str], numbers: range) -> list[str]:
+    """Supporters ``numbers`` submit through ``submit_action``; returns their action ids."""
+    from actionwave.intake import parse_action_form, submit_action
     from actionwave.services import Services
 
     services = Services(settings)
-    planned = 0
+    ids = []
     with services.session() as session:
-        for action_id in action_ids:
-            planned += plan_deliveries(session, settings, uuid.UUID(action_id), [])
+        for n in numbers:
+            form = parse_action_form({
+                "email": f"supporter{n}@example.org", "first_name": f"Ada{n}", "last_name": "Lee",
+                "zip": zips[n % len(zips)], "city": "Springfield", "consent": True,
+                "message": f"Supporter {n}'s own words."})
+            ids.append(str(submit_action(session, slug, form).action_id))
     services.close()
-    return planned
+    return ids
+
+
+def plan_some(settings: Settings, action_ids: list[str]) -> tuple[int, float, float]:
+    """Resolve and plan ``action_ids`` the way ``tasks.actions.resolve_actions`` does, in
+    batches; returns the rows planned and the seconds spent resolving and planning."""
+    from actionwave.delivery.planning import plan_batch
+    from actionwave.delivery.targets import TargetPlanner
+    from actionwave.resolution import resolve_action
+    from actionwave.services import Services
+
+    services = Services(settings)
+    planned, resolving, planning = 0, 0.0, 0.0
+    for start in range(0, len(action_ids), TASK_BATCH):
+        planner = TargetPlanner(settings)
+        with services.session() as session:
+            began = time.perf_counter()
+            index = services.legislators.get(session)
+            resolved = [(action_id, resolve_action(session, action_id, index=index))
+                        for action_id in map(uuid.UUID, action_ids[start:start + TASK_BATCH])]
+            middle = time.perf_counter()
+            planned += plan_batch(session, settings, resolved, planner)
+            resolving += middle - began
+            planning += time.perf_counter() - middle
+    services.close()
+    return planned, resolving, planning
 
 
 def start_stub() -> tuple[subprocess.Popen[bytes], str]:
@@ -109,6 +143,19 @@ def start_workers(settings: Settings, count: int, logs: Path) -> list[subprocess
     return workers
 
 
+def count_deliveries(settings: Settings) -> dict[str, int]:
+    from actionwave.models import Delivery
+    from actionwave.services import Services
+
+    services = Services(settings)
+    with services.session() as session:
+        category = Delivery.payload["mail"]["category"].as_string()
+        rows = session.execute(select(Delivery.channel, category, func.count())
+                               .group_by(Delivery.channel, category)).all()
+    services.close()
+    return {f"{channel}:{category}": n for channel, category, n in rows}
+
+
 def run(args: argparse.Namespace, database_url: str, mail_url: str, logs: Path) -> dict[str, Any]:
     from actionwave.models import Delivery
     from actionwave.services import Services
@@ -119,14 +166,20 @@ def run(args: argparse.Namespace, database_url: str, mail_url: str, logs: Path) 
         namespace=f"aw-bench-{secrets.token_hex(4)}", instance_path=logs,
         sendgrid_api_key=args.api_key, sendgrid_api_host=mail_url,
         sendgrid_requests_per_minute=int(args.limit * 60), delivery_batch_size=args.batch_size,
-        worker_pool="threads", worker_concurrency=args.threads,
+        office_messages_per_minute=args.office_limit, worker_pool="threads",
+        worker_concurrency=args.threads,
     )
-    planning = time.time()
-    action_ids = seed_actions(settings, args.actions)
-    chunks = [action_ids[i::args.workers] for i in range(args.workers)]
+    slug, zips = seed(settings)
     with ProcessPoolExecutor(args.workers) as pool:
-        expected = sum(pool.map(plan_some, [settings] * len(chunks), chunks))
-    planning = time.time() - planning
+        intake = time.time()
+        each = [settings] * args.workers, [slug] * args.workers, [zips] * args.workers
+        numbers = [range(i, args.actions, args.workers) for i in range(args.workers)]
+        chunks = list(pool.map(submit_some, *each, numbers))
+        intake = time.time() - intake
+        parts = list(pool.map(plan_some, [settings] * len(chunks), chunks))
+    expected = sum(part[0] for part in parts)
+    resolving, planning = (sum(part[i] for part in parts) / args.workers for i in (1, 2))
+    planned = count_deliveries(settings)
     workers = start_workers(settings, args.workers, logs)
     services = Services(settings)
     app = create_celery(settings, services)
@@ -162,27 +215,33 @@ def run(args: argparse.Namespace, database_url: str, mail_url: str, logs: Path) 
         "limit": args.limit or None,
         "duplicates": after["duplicates"] - before["duplicates"],
         "lost": expected - received,
-        "deliveries": expected, "actions": args.actions, "sent": sent,
+        "deliveries": expected, "planned": planned, "actions": args.actions, "sent": sent,
         "requests": sum(window.values()), "seconds": round(elapsed, 2),
+        "intake_seconds": round(intake, 2),
+        "resolve_seconds": round(resolving, 2),
+        "resolve_ms_per_action": round(1000 * resolving * args.workers / args.actions, 2),
         "planning_seconds": round(planning, 2),
+        "planning_ms_per_action": round(1000 * planning * args.workers / args.actions, 2),
+        "office_limit_per_min": args.office_limit or None,
         "workers": args.workers, "threads": args.threads, "batch_size": args.batch_size,
-        "planned_by": "plan_deliveries: confirmation mail only (resolution not run)",
     }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--quick", action="store_true", help="2,000 actions, under 30 s")
+    parser.add_argument("--quick", action="store_true", help="1,000 actions, under 30 s")
     parser.add_argument("--actions", type=int, default=None, help="default 20,000")
     parser.add_argument("--mail-host", default="", help="an already running SendGrid stub")
     parser.add_argument("--api-key", default="SG.test-key")
     parser.add_argument("--limit", type=float, default=0.0, help="requests/s; 0 lifts it")
+    parser.add_argument("--office-limit", type=int, default=0,
+                        help="messages/min per office; 0 lifts it (default: lifted)")
     parser.add_argument("--batch-size", type=int, default=500)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--timeout", type=float, default=300.0)
     args = parser.parse_args()
-    args.actions = args.actions or (2_000 if args.quick else 20_000)
+    args.actions = args.actions or (1_000 if args.quick else 20_000)
     stub = None
     mail_url = args.mail_host.rstrip("/")
     if not mail_url:

@@ -7,8 +7,10 @@ import uuid
 from celery import shared_task
 from sqlalchemy.exc import OperationalError
 
+from actionwave.delivery.cwc_sending import CWC_CHANNEL
 from actionwave.delivery.mailing import MAIL_CHANNEL
-from actionwave.delivery.planning import plan_deliveries
+from actionwave.delivery.planning import plan_batch
+from actionwave.delivery.targets import TargetPlanner
 from actionwave.legislators.index import NoSnapshot
 from actionwave.resolution import resolve_action
 from tasks.delivery import deliver_due
@@ -21,13 +23,17 @@ def resolve_actions(self, action_ids: list[str]) -> None:  # type: ignore[no-unt
     Idempotent: the outbox may deliver a batch twice; resolution and planning skip what is done.
     """
     services = self.app.services
+    plan_targets = TargetPlanner(services.settings)
     try:
-        for action_id in action_ids:
-            with services.session() as session:
-                targets = resolve_action(session, uuid.UUID(action_id), services.geocoder)
-                plan_deliveries(session, services.settings, uuid.UUID(action_id), targets)
+        with services.session() as session:
+            index = services.legislators.get(session)
+            resolved = [(action_id, resolve_action(session, action_id, services.geocoder, index))
+                        for action_id in map(uuid.UUID, action_ids)]
+            plan_batch(session, services.settings, resolved, plan_targets)
     except (OperationalError, NoSnapshot) as exc:
         # Database unreachable, or no legislator data synced yet: the batch is idempotent, so
         # try it again later; the actions stay ``accepted`` (and the relay's sweep re-queues them).
         raise self.retry(exc=exc, countdown=min(2 ** self.request.retries, 60)) from exc
     deliver_due.delay(MAIL_CHANNEL)
+    if plan_targets.cwc_configured:
+        deliver_due.delay(CWC_CHANNEL)

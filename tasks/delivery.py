@@ -15,14 +15,31 @@ import threading
 from celery import shared_task
 from sqlalchemy.exc import OperationalError
 
+from actionwave.config import Settings
+from actionwave.cwc.client import CwcClient
 from actionwave.delivery import engine
+from actionwave.delivery.cwc_sending import CWC_CHANNEL, CwcSender
 from actionwave.delivery.mailing import MAIL_CHANNEL, MailSender
+from actionwave.delivery.policy import DeliveryPolicy
 from actionwave.delivery.recovery import due_channels, expire_leases
+from actionwave.reminders.mail import reminder_choices
+from actionwave.reminders.sweep import REMINDER_CHANNEL
 from actionwave.services import Services
+from actionwave.waves.launch import WAVE_CHANNEL
+from actionwave.waves.mail import CampaignMailSender, wave_choices
 
 
 def _senders(services: Services) -> dict[str, engine.Sender]:
-    return {MAIL_CHANNEL: MailSender(services.mailer)}
+    rendered = (services.session_factory, services.settings, services.mailer)
+    return {MAIL_CHANNEL: MailSender(services.mailer),
+            WAVE_CHANNEL: CampaignMailSender(wave_choices, *rendered),
+            REMINDER_CHANNEL: CampaignMailSender(reminder_choices, *rendered),
+            **_office_senders(services.settings)}
+
+
+def _office_senders(settings: Settings) -> dict[str, engine.Sender]:
+    """CWC for House offices, when an organizer configured it."""
+    return {CWC_CHANNEL: CwcSender(settings)} if CwcClient.configured(settings) else {}
 
 
 def _worker_id() -> str:
@@ -39,7 +56,7 @@ def deliver_due(self, channel: str) -> int:  # type: ignore[no-untyped-def]
     try:
         result = engine.deliver_due(
             services.session_factory, channel, sender, services.rate_limiter,
-            engine.DeliveryPolicy.from_settings(services.settings), _worker_id(),
+            DeliveryPolicy.from_settings(services.settings, sender.provider), _worker_id(),
         )
     except OperationalError as exc:  # database unreachable; claimed rows come back via leases
         raise self.retry(exc=exc, countdown=min(2 ** self.request.retries, 30)) from exc
@@ -53,7 +70,7 @@ def sweep_deliveries(self) -> dict[str, int]:  # type: ignore[no-untyped-def]
     """Settle in-doubt deliveries with their providers, then start workers for due ones."""
     services: Services = self.app.services
     senders = _senders(services)
-    policy = engine.DeliveryPolicy.from_settings(services.settings)
+    policy = DeliveryPolicy.from_settings(services.settings)
     with services.session() as session:
         expire_leases(session, senders, policy)
         due = due_channels(session)

@@ -5,16 +5,18 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select, update
 
 from actionwave.config import Settings
-from actionwave.delivery.engine import DeliveryPolicy, claim_due_deliveries, deliver_due
+from actionwave.delivery.claims import claim_due_deliveries
+from actionwave.delivery.engine import deliver_due
 from actionwave.delivery.mailing import MAIL_CHANNEL, MailSender
+from actionwave.delivery.policy import DeliveryPolicy
 from actionwave.delivery.ratelimit import LocalRateLimiter
-from actionwave.delivery.recovery import retry_dead
+from actionwave.delivery.recovery import expire_leases, retry_dead
 from actionwave.delivery.states import IllegalTransition, move
 from actionwave.mail.sendgrid_mailer import SendGridMailer
 from actionwave.models import Delivery
@@ -74,7 +76,7 @@ def test_same_shape_mail_goes_out_in_one_request_and_is_recorded_sent(
     assert len(set(provider_ids)) == 1 and provider_ids[0].startswith("stub")
 
 
-def test_429_backs_off_honouring_retry_after_and_pauses_the_provider(
+def test_429_postpones_without_using_a_try_honouring_retry_after_and_pausing_the_provider(
     committed_db: Services, campaign_slug: str, settings: Settings, stub: SendGridStub
 ) -> None:
     with committed_db.session() as session:
@@ -85,11 +87,11 @@ def test_429_backs_off_honouring_retry_after_and_pauses_the_provider(
     result = deliver_due(committed_db.session_factory, MAIL_CHANNEL, sender, LocalRateLimiter(),
                          DeliveryPolicy(backoff_seconds=0.01), "w1")
     # The refused request waits out Retry-After in the table; the pause holds the others back.
-    assert (result.retried, result.sent) == (1, 2)
+    assert (result.postponed, result.retried, result.sent) == (1, 0, 2)
     assert min(a.at for a in stub.accepted) >= started + 0.9
     with committed_db.session() as session:
         refused = session.scalars(select(Delivery).where(Delivery.state == "pending")).one()
-    assert refused.attempts == 1 and "429" in (refused.last_error or "")
+    assert refused.attempts == 0  # being told to slow down is not a failed try
     assert refused.next_attempt_at >= datetime.fromtimestamp(started + 0.9, UTC)
 
 
@@ -130,7 +132,7 @@ def test_server_errors_retry_until_dead_then_an_organizer_retry_sends_it(
 def test_outcome_is_not_written_over_a_lease_that_was_taken_away(
     committed_db: Services, campaign_slug: str
 ) -> None:
-    from actionwave.delivery.engine import Outcomes, record_outcomes
+    from actionwave.delivery.outcomes import Outcomes, record_outcomes
 
     with committed_db.session() as session:
         add_mail_deliveries(session, campaign_slug, 1)
@@ -159,3 +161,29 @@ def test_claim_works_on_the_embedded_sqlite_database(tmp_path, campaign_slug: st
     services.close()
     assert (len(claimed), len(again)) == (3, 2)
     assert replace(embedded).embedded
+
+
+def test_rows_settled_while_the_worker_waited_for_a_token_are_not_sent_by_it(
+    committed_db: Services, campaign_slug: str, settings: Settings, stub: SendGridStub
+) -> None:
+    mailing = mail_settings(settings, stub, sendgrid_requests_per_minute=60)
+    policy = DeliveryPolicy.from_settings(mailing)
+    sender = MailSender(SendGridMailer(mailing))
+    limiter = LocalRateLimiter()
+    limiter.take(sender.provider, 60)  # the bucket is empty: the worker waits about a second
+    with committed_db.session() as session:
+        (key,) = add_mail_deliveries(session, campaign_slug, 1)
+
+    def lease_runs_out_and_a_sweeper_settles_it(seconds: float) -> None:
+        with committed_db.session() as session:
+            session.execute(update(Delivery).values(
+                lease_expires_at=datetime.now(UTC) - timedelta(seconds=1)))
+            session.commit()
+            expire_leases(session, {MAIL_CHANNEL: sender}, policy)  # not found: back to pending
+        time.sleep(seconds)
+
+    deliver_due(committed_db.session_factory, MAIL_CHANNEL, sender, limiter, policy, "slow",
+                sleep=lease_runs_out_and_a_sweeper_settles_it)
+    assert stub.counts == {}, "the worker sent rows it no longer held"
+    run_once(committed_db, mailing, worker="next")
+    assert stub.counts == {key: 1}

@@ -13,8 +13,10 @@ import pytest
 from sqlalchemy import func, select, update
 
 from actionwave.config import Settings
-from actionwave.delivery.engine import DeliveryPolicy, claim_due_deliveries, deliver_due
+from actionwave.delivery.claims import claim_due_deliveries
+from actionwave.delivery.engine import deliver_due
 from actionwave.delivery.mailing import MAIL_CHANNEL, MailSender, outgoing_mail
+from actionwave.delivery.policy import DeliveryPolicy
 from actionwave.delivery.ratelimit import LocalRateLimiter
 from actionwave.delivery.recovery import expire_leases, in_doubt_report
 from actionwave.mail.sendgrid_mailer import SendGridMailer

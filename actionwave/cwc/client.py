@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import requests
 
-from actionwave.channels import Permanent, Retryable
+from actionwave.channels import Permanent, RateLimited, Retryable
 from actionwave.config import Settings
 
 TIMEOUT_SECONDS = 15.0
@@ -52,8 +52,11 @@ class CwcClient:
             return CwcReceipt(200, response.text)
         reason = f"CWC {response.status_code}: {cwc_errors(response.text)}"
         if response.status_code == 429 or response.status_code >= 500:
-            after = response.headers.get("Retry-After", "")
-            raise Retryable(reason, after=float(after) if after.isdigit() else None)
+            after_header = response.headers.get("Retry-After", "")
+            after = float(after_header) if after_header.isdigit() else None
+            if response.status_code == 429:
+                raise RateLimited(reason, after=after)
+            raise Retryable(reason, after=after)
         raise Permanent(reason)
 
 

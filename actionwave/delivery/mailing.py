@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from actionwave.channels import Mailer, OutgoingMail, SendOutcome
-from actionwave.delivery.engine import Claimed
+from actionwave.delivery.claims import Claimed
 
 MAIL_CHANNEL = "email"
 MAX_PERSONALIZATIONS = 1000

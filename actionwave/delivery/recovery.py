@@ -13,13 +13,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.orm import Session
 
 from actionwave.channels import ProviderError, SendOutcome
 from actionwave.db import is_postgres
-from actionwave.delivery.engine import DeliveryPolicy, Sender
+from actionwave.delivery.engine import Sender
 from actionwave.delivery.models import bump_counters, read_counters
+from actionwave.delivery.policy import DeliveryPolicy
 from actionwave.delivery.states import (
     DEAD,
     IN_DOUBT_OWNER,
@@ -130,12 +131,15 @@ def due_channels(session: Session) -> dict[str, int]:
     return {channel: count for channel, count in rows}
 
 
-def dead_deliveries(session: Session, limit: int = 100) -> list[Delivery]:
-    """Deliveries that ran out of attempts, newest first, for organizers to inspect and retry."""
-    return list(session.scalars(
-        select(Delivery).where(Delivery.state == DEAD).order_by(Delivery.updated_at.desc())
-        .limit(limit)
-    ))
+def deliveries_in_state(session: Session, state: str = DEAD, limit: int = 100,
+                        channel: str | None = None) -> list[Delivery]:
+    """Deliveries in ``state`` (``dead`` by default: out of attempts, for organizers to inspect
+    and retry), most recently changed first. Reads only."""
+    query = select(Delivery).where(Delivery.state == state)
+    if channel:
+        query = query.where(Delivery.channel == channel)
+    return list(session.scalars(query.order_by(Delivery.updated_at.desc(), Delivery.id.desc())
+                                .limit(limit)))
 
 
 def retry_dead(session: Session, delivery_ids: Sequence[int]) -> int:
@@ -143,7 +147,16 @@ def retry_dead(session: Session, delivery_ids: Sequence[int]) -> int:
     attempts, due now. Other ids are ignored. Returns how many moved. Idempotent. Commits."""
     if not delivery_ids:
         return 0
-    result = session.execute(move(DEAD, PENDING, deliveries.c.id.in_(list(delivery_ids)),
-                                  attempts=0, next_attempt_at=datetime.now(UTC), last_error=None))
+    return _retry(session, deliveries.c.id.in_(list(delivery_ids)))
+
+
+def retry_all_dead(session: Session, channel: str | None = None) -> int:
+    """``retry_dead`` for every dead delivery (of ``channel``, if given). Commits."""
+    return _retry(session, *([deliveries.c.channel == channel] if channel else []))
+
+
+def _retry(session: Session, *where: ColumnElement[bool]) -> int:
+    result = session.execute(move(DEAD, PENDING, *where, attempts=0,
+                                  next_attempt_at=datetime.now(UTC), last_error=None))
     session.commit()
     return result.rowcount

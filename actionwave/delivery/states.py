@@ -9,7 +9,7 @@
 
 A ``sending`` row always has a lease (``lease_owner``, ``lease_expires_at``). A lease that expires
 means the owner died or hung, and its request may have left: the row is *in doubt* and is settled
-by asking the provider (``actionwave.delivery.reconcile``), never by sending again blindly.
+by asking the provider (``actionwave.delivery.recovery``), never by sending again blindly.
 
 Every change of state goes through ``move``: a conditional UPDATE that only touches rows still in
 the expected state, so two workers can never both win the same row.

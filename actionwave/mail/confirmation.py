@@ -7,6 +7,7 @@ built for an unsubscribed or suppressed address.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping, Sequence
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -24,12 +25,17 @@ HOW = {
            "email": "email to the office", "tweet": "tweet",
            "contact_form": "please also use the member's contact form: {url}",
            "none": "no online channel; please call the office",
+           "needs_address": ("Your representative: your ZIP code spans more than one district, "
+                             "so we could not tell who represents you. Come back to the campaign "
+                             "page with your street address to write to them too."),
            "heading": "Whom you contacted and how:",
            "footer": "Unsubscribe or change your preferences: {url}"},
     "zh-Hant": {"cwc": "已透過眾議院 CWC 系統送達辦公室",
                 "email": "已電郵至辦公室", "tweet": "推文",
                 "contact_form": "請另外使用議員的網上聯絡表格：{url}",
                 "none": "沒有網上渠道，請致電辦公室",
+                "needs_address": "您的眾議員：您的郵遞區號橫跨多個選區，我們無法確定誰代表您。"
+                                 "請回到活動頁面填寫街道地址，也寫信給他們。",
                 "heading": "您聯絡了誰、用甚麼方式：",
                 "footer": "取消訂閱或更改偏好設定：{url}"},
 }
@@ -39,12 +45,18 @@ def confirmation_key(action_id: uuid.UUID) -> str:
     return f"confirmation:{action_id}"
 
 
-def build_confirmation(session: Session, settings: Settings,
-                       action_id: uuid.UUID) -> OutgoingMail | None:
+def build_confirmation(
+    session: Session, settings: Settings, action_id: uuid.UUID,
+    targets: Sequence[Target] | None = None,
+    channels: Mapping[int, Sequence[str]] | None = None,
+) -> OutgoingMail | None:
     """The confirmation mail for an action, or None (unknown action, or address not mailable).
 
     Pure read: builds the mail, sends nothing. The key ``confirmation:<action id>`` makes a
-    second build of the same confirmation the same delivery.
+    second build of the same confirmation the same delivery. By default it says what the rows
+    say (the action's targets and their deliveries); a planner that is inserting the deliveries
+    in the same transaction passes ``targets`` and ``channels`` (target id -> channels planned)
+    instead, which saves reading them back.
     """
     action = session.get(Action, action_id)
     if action is None:
@@ -62,7 +74,10 @@ def build_confirmation(session: Session, settings: Settings,
                            campaign_title=str(copy.get("title") or campaign.title))
     subject = render(templates[0].subject, values).strip() if templates else campaign.title
     intro = render(templates[0].body, values).strip() if templates else ""
-    lines = [intro, "", words["heading"], *contact_lines(session, action_id, words), "",
+    contacts = contact_lines(session, action_id, words, targets, channels)
+    if action.status == "needs_address":
+        contacts.append(f"- {words['needs_address']}")
+    lines = [intro, "", words["heading"], *contacts, "",
              words["footer"].format(url=unsubscribe_url(settings, supporter.id))]
     return OutgoingMail(
         key=confirmation_key(action_id), to=supporter.email,
@@ -72,18 +87,15 @@ def build_confirmation(session: Session, settings: Settings,
     )
 
 
-def contact_lines(session: Session, action_id: uuid.UUID, words: dict[str, str]) -> list[str]:
+def contact_lines(session: Session, action_id: uuid.UUID, words: dict[str, str],
+                  targets: Sequence[Target] | None = None,
+                  channels: Mapping[int, Sequence[str]] | None = None) -> list[str]:
     """One line per legislator: name, then each channel used (or the fallback to use)."""
-    targets = session.scalars(
-        select(Target).where(Target.action_id == action_id).order_by(Target.id)).all()
-    channels: dict[int, list[str]] = {}
-    for target_id, channel in session.execute(
-        select(Delivery.target_id, Delivery.channel)
-        .where(Delivery.action_id == action_id, Delivery.state.in_(("pending", "sending",
-                                                                     "sent")))
-    ):
-        if target_id is not None and channel not in channels.setdefault(target_id, []):
-            channels[target_id].append(channel)
+    if targets is None:
+        targets = session.scalars(
+            select(Target).where(Target.action_id == action_id).order_by(Target.id)).all()
+    if channels is None:
+        channels = delivery_channels(session, action_id)
     lines = []
     for target in targets:
         legislator = LegislatorRef.from_mapping({
@@ -95,3 +107,16 @@ def contact_lines(session: Session, action_id: uuid.UUID, words: dict[str, str])
             used = [words["contact_form"].format(url=form) if form else words["none"]]
         lines.append(f"- {legislator.title} {legislator.name}: {'; '.join(used)}")
     return lines
+
+
+def delivery_channels(session: Session, action_id: uuid.UUID) -> dict[int, list[str]]:
+    """Target id -> the channels of its live (not failed or dead) deliveries."""
+    channels: dict[int, list[str]] = {}
+    for target_id, channel in session.execute(
+        select(Delivery.target_id, Delivery.channel)
+        .where(Delivery.action_id == action_id, Delivery.state.in_(("pending", "sending",
+                                                                     "sent")))
+    ):
+        if target_id is not None and channel not in channels.setdefault(target_id, []):
+            channels[target_id].append(channel)
+    return channels

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import tempfile
 from collections.abc import Sequence
+from email import policy
 from email.message import EmailMessage
 from email.utils import formataddr, formatdate, make_msgid
 from pathlib import Path
@@ -18,6 +20,33 @@ from actionwave.channels import OutgoingMail, SendOutcome
 from actionwave.config import Settings
 
 KEY_HEADER = "X-Actionwave-Key"
+URL_LIST_HEADERS = frozenset({"list-unsubscribe", "list-unsubscribe-post"})
+
+
+class _FilePolicy(policy.EmailPolicy):
+    """``policy.default``, except that List-Unsubscribe stays plain ASCII.
+
+    The default folds a header whose tokens (URLs) are longer than 78 characters into RFC 2047
+    encoded-words, which RFC 2369 readers do not decode: the header stops working. Here URL-list
+    headers are folded between their ``<…>`` parts, never encoded (lines stay under 998).
+    """
+
+    def fold(self, name: str, value: str) -> str:
+        if name.lower() in URL_LIST_HEADERS:
+            return self._fold_urls(name, value)
+        return super().fold(name, value)
+
+    def fold_binary(self, name: str, value: str) -> bytes:
+        if name.lower() in URL_LIST_HEADERS:
+            return self._fold_urls(name, value).encode("ascii")
+        return super().fold_binary(name, value)
+
+    def _fold_urls(self, name: str, value: str) -> str:
+        parts = re.findall(r"<[^>]*>", str(value)) or [str(value).strip()]
+        return f"{name}: " + f",{self.linesep} ".join(parts) + self.linesep
+
+
+FILE_POLICY = _FilePolicy()
 
 
 class DevOutboxMailer:
@@ -43,7 +72,6 @@ class DevOutboxMailer:
 
     def read(self) -> list[EmailMessage]:
         """Every mail in the outbox, oldest first (for tests and the dev console)."""
-        from email import policy
         from email.parser import BytesParser
 
         parser = BytesParser(policy=policy.default)
@@ -66,7 +94,7 @@ def to_message(mail: OutgoingMail, sender: str, message_id: str) -> bytes:
     message.set_content(mail.text)
     if mail.html is not None:
         message.add_alternative(mail.html, subtype="html")
-    return message.as_bytes()
+    return message.as_bytes(policy=FILE_POLICY)
 
 
 def _write_atomically(path: Path, data: bytes) -> None:

@@ -19,7 +19,14 @@ from typing import Any
 from python_http_client import exceptions as http_errors
 from sendgrid import SendGridAPIClient
 
-from actionwave.channels import OutgoingMail, Permanent, ProviderError, Retryable, SendOutcome
+from actionwave.channels import (
+    OutgoingMail,
+    Permanent,
+    ProviderError,
+    RateLimited,
+    Retryable,
+    SendOutcome,
+)
 from actionwave.config import Settings
 
 KEY_ARG = "aw_key"
@@ -91,6 +98,8 @@ class SendGridMailer:
 def provider_error(status: int, body: bytes | str | None, headers: Any) -> ProviderError:
     """Map a SendGrid error answer to ``Retryable`` or ``Permanent``."""
     reason = f"SendGrid {status}: {_error_messages(body)}"
+    if status == 429:
+        return RateLimited(reason, after=retry_after(headers))
     if status in RETRYABLE_STATUSES:
         return Retryable(reason, after=retry_after(headers))
     return Permanent(reason)
