@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+import signal
+import subprocess
+import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import replace
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select, text
@@ -13,6 +20,7 @@ from actionwave.bill.congress_api import BillRef, CongressGovClient
 from actionwave.bill.models import BillStageTransition
 from actionwave.bill.watcher import (
     announce_transitions,
+    detect_transitions,
     fingerprint,
     poll_campaign_bill,
     record_bill_actions,
@@ -24,6 +32,7 @@ from actionwave.social.x_poster import XPoster
 from actionwave.waves.launch import create_wave, fan_out_wave, waves_to_fan_out
 from tests.stubs.congress import API_KEY, BillReplay, CongressStub, recorded_bills, running
 from tests.stubs.x import XStub
+from tests.support import wait_for
 
 REPLAY = ("introduced", "in_committee", "passed_house", "received_in_senate")
 STAGE_TRIGGERS = ("introduced", "in_committee:house", "passed_house", "in_committee:senate")
@@ -131,3 +140,104 @@ def test_replayed_bill_gives_one_transition_post_and_wave_per_stage_with_two_sch
         ("introduced", "house"), ("in_committee", "house"), ("passed_house", "house"),
         ("in_committee", "senate")]
     assert "H.R. 2661 passed the House" in x_api.posts[2]
+
+
+def test_first_poll_of_a_bill_that_already_moved_announces_only_its_latest_stage(
+    committed_db: Services, campaign_slug: str, settings: Settings, congress: CongressStub,
+    x_api: XStub,
+) -> None:
+    campaign_id = _seed(committed_db, campaign_slug)
+    BillReplay(congress, ("119", "hr", "2661")).show("received_in_senate")
+    source = CongressGovClient(congress.api_url, API_KEY, LocalBudget(100))
+    poster = XPoster(Settings.from_env(
+        {}, instance_path=settings.instance_path, x_api_url=x_api.url, x_consumer_key="k",
+        x_consumer_secret="s", x_access_token="t", x_access_token_secret="ts"))
+    for _ in range(2):  # a repeated poll changes nothing
+        with committed_db.session() as session:
+            poll_campaign_bill(session, campaign_id, source)
+            announce_transitions(session, campaign_id, poster, settings.public_url)
+    with committed_db.session() as session:
+        transitions = session.scalars(select(BillStageTransition).order_by(
+            BillStageTransition.action_date, BillStageTransition.id)).all()
+        started = session.scalars(select(Wave.trigger_stage).where(Wave.status == "running"))
+        assert [(t.stage, t.chamber, t.history) for t in transitions] == [
+            ("introduced", "house", True), ("in_committee", "house", True),
+            ("passed_house", "house", True), ("in_committee", "senate", False)]
+        assert list(started) == ["in_committee:senate"]
+    assert len(x_api.posts) == 1 and "H.R. 2661 in committee in the Senate" in x_api.posts[0]
+
+
+def test_a_bill_passed_and_received_the_same_day_stands_in_the_second_chamber(
+    db_session, campaign_slug: str,  # type: ignore[no-untyped-def]
+) -> None:
+    campaign_id = db_session.scalar(select(Campaign.id).where(Campaign.slug == campaign_slug))
+    bill = BillRef(119, "hr", 2661)
+    record_bill_actions(db_session, bill, [  # newest first, as congress.gov lists them
+        {"actionDate": "2025-09-23", "text": "Received in the Senate and Read twice and referred "
+                                             "to the Committee on Foreign Relations."},
+        {"actionDate": "2025-09-23", "text": "Passed/agreed to in House: On motion to suspend "
+                                             "the rules and pass the bill Agreed to by the Yeas "
+                                             "and Nays: (2/3 required): 413 - 3."},
+    ])
+    announced = detect_transitions(db_session, campaign_id, bill)
+    assert [t.stage.key for t in announced] == ["in_committee:senate"]
+
+
+@pytest.fixture
+def start_beat(tmp_path: Path) -> Iterator[Callable[[Settings, str], Path]]:
+    """``start_beat(settings, name)`` runs a real ``actionwave beat`` (its own instance folder,
+    as on its own machine); returns its log. All are stopped after the test."""
+    started: list[subprocess.Popen[bytes]] = []
+
+    def start(beat_settings: Settings, name: str) -> Path:
+        instance = tmp_path / name
+        instance.mkdir()
+        log = instance / "beat.log"
+        env = {**os.environ, **replace(beat_settings, instance_path=instance).to_env()}
+        with log.open("wb") as out:
+            started.append(subprocess.Popen([sys.executable, "-m", "actionwave", "beat"],
+                                            env=env, stdout=out, stderr=subprocess.STDOUT,
+                                            start_new_session=True))
+        return log
+
+    yield start
+    for process in started:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGTERM)
+    for process in started:
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=10)
+
+
+def test_replay_with_two_real_beat_processes_fires_once_per_stage(
+    committed_db: Services, campaign_slug: str, settings: Settings, congress: CongressStub,
+    x_api: XStub, start_worker, start_beat,  # type: ignore[no-untyped-def]
+) -> None:
+    _seed(committed_db, campaign_slug)
+    replay = BillReplay(congress, ("119", "hr", "2661"))
+    beat_settings = replace(
+        settings, namespace=f"{settings.namespace}-beats", bill_poll_seconds=1,
+        congress_api_url=congress.api_url, congress_api_key=API_KEY, x_api_url=x_api.url,
+        x_consumer_key="k", x_consumer_secret="s", x_access_token="t",
+        x_access_token_secret="ts")
+    start_worker(beat_settings)
+    logs = [start_beat(beat_settings, name) for name in ("beat-a", "beat-b")]
+
+    def reached(step: int) -> bool:
+        with committed_db.session() as session:
+            transitions = session.scalar(select(func.count()).select_from(BillStageTransition))
+            launched = session.scalar(select(func.count()).where(Wave.launched_at.is_not(None)))
+        return transitions == step and launched == step and len(x_api.posts) == step
+
+    for step, state in enumerate(REPLAY, start=1):
+        replay.show(state)
+        wait_for(lambda step=step: reached(step), timeout=30, interval=0.2, message=state)
+    polls = len(congress.state["requests"])
+    wait_for(lambda: len(congress.state["requests"]) >= polls + 4, timeout=10,
+             message="more polls of the last state")
+    assert reached(len(REPLAY)) and x_api.state["attempts"] == len(REPLAY)
+    firing = [log.read_text().count("Sending due task") for log in logs]
+    assert sorted(firing)[0] == 0 and sorted(firing)[1] > 0, firing  # one beat fires, one waits

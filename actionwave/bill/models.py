@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from actionwave.models import Base, BigId, utcnow
@@ -16,6 +16,8 @@ class BillStageTransition(Base):
     The unique constraint makes detection idempotent: two pollers, or one poll repeated, insert the
     same row once (``INSERT ... ON CONFLICT DO NOTHING``), and only the inserter acts on it. The
     announcement on X is claimed with a lease (``post_lease_until``) and marked by ``posted_at``.
+    ``history`` marks a stage the bill had already passed when the campaign first saw it: recorded
+    (closed, ``posted_at`` set) but never announced, and it starts no wave.
     """
 
     __tablename__ = "bill_stage_transitions"
@@ -32,3 +34,4 @@ class BillStageTransition(Base):
     posted_at: Mapped[datetime | None]
     post_id: Mapped[str | None] = mapped_column(String(40))
     post_error: Mapped[str | None] = mapped_column(Text)
+    history: Mapped[bool] = mapped_column(default=False, server_default=false())

@@ -7,6 +7,9 @@ Every step is idempotent and safe to run in two schedulers at once:
   only the transaction that inserts it starts the waves bound to that stage;
 - the announcement is claimed with a lease, and X refuses a duplicate post if a crash left one
   in doubt.
+
+A campaign's first poll is a baseline: of the stages the bill had already reached, only the
+latest is announced (one post, its waves); the earlier ones are recorded as history.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import exists, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from actionwave.bill.congress_api import BillRef, BillSource
@@ -84,8 +87,11 @@ def record_bill_actions(session: Session, bill: BillRef, actions: list[dict[str,
 def detect_transitions(session: Session, campaign_id: int, bill: BillRef) -> list[NewTransition]:
     """Record each stage the bill has reached as a transition, once; start the waves bound to it.
 
-    Returns only the transitions this call inserted. Does not commit: commit together so a
-    transition and its waves' start are one fact.
+    The campaign's first detection is a baseline: a bill that had already moved when the
+    campaign began watching it is announced once, at its latest stage; the stages before it are
+    recorded as ``history`` (never posted, starting no wave), so supporters are not sent a burst
+    of old news. Returns only the transitions to announce that this call inserted. Does not
+    commit: commit together so a transition and its waves' start are one fact.
     """
     first = (select(BillAction.stage, func.min(BillAction.id).label("id"))
              .where(BillAction.congress == bill.congress, BillAction.bill_type == bill.bill_type,
@@ -93,24 +99,37 @@ def detect_transitions(session: Session, campaign_id: int, bill: BillRef) -> lis
              .group_by(BillAction.stage).subquery())
     rows = sorted(  # in the order they happened; a day's actions by legislative order
         session.scalars(select(BillAction).join(first, first.c.id == BillAction.id)),
-        key=lambda a: (a.action_date, STAGES.index((a.stage or "").partition(":")[0])),
+        key=lambda a: (a.action_date, *_legislative_order(bill, a.stage or "")),
     )
+    baseline = not session.scalar(select(exists().where(
+        BillStageTransition.campaign_id == campaign_id)))
     created = []
-    for action in rows:
+    for index, action in enumerate(rows):
         stage_name, _, chamber = (action.stage or "").partition(":")
+        now = datetime.now(UTC)
+        history = baseline and index < len(rows) - 1
         inserted = session.scalar(
             dialect_insert(session, BillStageTransition.__table__).values(
                 campaign_id=campaign_id, stage=stage_name, chamber=chamber,
-                action_date=action.action_date, action_text=action.text,
-                detected_at=datetime.now(UTC),
+                action_date=action.action_date, action_text=action.text, detected_at=now,
+                history=history, posted_at=now if history else None,
             ).on_conflict_do_nothing(index_elements=["campaign_id", "stage", "chamber"])
             .returning(BillStageTransition.id)
         )
-        if inserted is not None:
+        if inserted is not None and not history:
             stage = Stage(stage_name, chamber)
             waves = start_stage_waves(session, campaign_id, stage.key, inserted)
             created.append(NewTransition(inserted, stage, waves))
     return created
+
+
+def _legislative_order(bill: BillRef, stage_key: str) -> tuple[int, int]:
+    """Orders one day's stages: the chamber of origin's, then the other chamber's (a bill passed
+    by the House and received in the Senate the same day), then those of both chambers."""
+    stage, _, chamber = stage_key.partition(":")
+    origin = "senate" if bill.bill_type.startswith("s") else "house"
+    phase = 2 if not chamber else 0 if chamber == origin else 1
+    return phase, STAGES.index(stage)
 
 
 def poll_campaign_bill(session: Session, campaign_id: int,
