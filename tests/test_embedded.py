@@ -12,8 +12,7 @@ import urllib.request
 from pathlib import Path
 
 from tests.conftest import ROOT, SHARED_DATA
-from tests.support import wait_for
-from tests.test_outbox import free_port
+from tests.support import free_port, wait_for
 
 SETTINGS_VARS = ("DATABASE_URL", "BROKER_URL", "REDIS_URL", "SENDGRID_API_KEY", "NAMESPACE")
 

@@ -13,6 +13,9 @@ import shutil
 import socket
 import subprocess
 import tempfile
+import threading
+import time
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -129,3 +132,47 @@ def test_intake_answers_503_while_postgres_is_down_and_recovers_by_itself(
     assert client.get("/readyz").get_json()["checks"]["database"] == "ok"
     # Exactly the answered 202s are stored: submission 0 and the recovery one(s) for down100.
     assert stored_actions(private_postgres.url) == 2
+
+
+def test_restart_under_load_gives_only_202_for_stored_rows_or_503_and_recovers(
+        private_postgres: PrivatePostgres, client_on_private_postgres: FlaskClient):
+    client = client_on_private_postgres
+    answers: list[tuple[int, str | None, str | None]] = []
+    stopping = threading.Event()
+
+    def submit_until_stopped(submitter: int) -> None:
+        n = 0
+        while not stopping.is_set():
+            response = submit(client, 1000 * (submitter + 1) + n)
+            body = response.get_json(silent=True) or {}
+            answers.append((response.status_code, body.get("id"),
+                            response.headers.get("Retry-After")))
+            n += 1
+            time.sleep(0.01)
+
+    submitters = [threading.Thread(target=submit_until_stopped, args=(n,)) for n in range(4)]
+    for submitter in submitters:
+        submitter.start()
+    time.sleep(1)
+    private_postgres.stop()
+    time.sleep(2)
+    private_postgres.start()
+    wait_for(lambda: len([a for a in answers[-20:] if a[0] == 202]) == 20, timeout=30,
+             message="202s again without a restart of the app")
+    stopping.set()
+    for submitter in submitters:
+        submitter.join(timeout=30)
+
+    statuses = Counter(status for status, _, _ in answers)
+    assert set(statuses) == {202, 503}, statuses
+    assert all(retry_after and int(retry_after) > 0
+               for status, _, retry_after in answers if status == 503)
+    accepted = {action_id for status, action_id, _ in answers if status == 202}
+    engine = sa.create_engine(private_postgres.url)
+    try:
+        with engine.connect() as conn:
+            stored = {str(i) for i in conn.execute(sa.text("SELECT id FROM actions")).scalars()}
+    finally:
+        engine.dispose()
+    assert accepted <= stored  # never a 2xx for something not stored
+    print(f"{dict(statuses)}; stored but answered 503: {len(stored - accepted)}")

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
-import socket
-import subprocess
 import time
 from collections.abc import Iterator
 from dataclasses import replace
@@ -19,7 +16,7 @@ from actionwave.intake import parse_action_form, submit_action
 from actionwave.models import Action, OutboxMessage
 from actionwave.outbox import relay_outbox, requeue_stalled_actions
 from actionwave.services import Services
-from tests.support import wait_for
+from tests.support import RedisServer, wait_for
 
 VALID = {"email": "lam@example.org", "first_name": "Lam", "last_name": "Ho", "zip": "10001"}
 
@@ -78,45 +75,6 @@ def test_submission_reaches_a_real_worker_on_postgres_and_redis(client, campaign
     wait_for(lambda: client.get(body["status_url"]).get_json()["status"] != "accepted",
              message="the worker to resolve the action")
     assert outbox_size(committed_db) == 0
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class RedisServer:
-    """A private redis-server this test may stop and start without disturbing anyone else."""
-
-    def __init__(self, workdir: Path) -> None:
-        self.port = free_port()
-        self.workdir = workdir
-        self.process: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def start(self) -> None:
-        self.process = subprocess.Popen(
-            [shutil.which("redis-server") or "redis-server", "--port", str(self.port),
-             "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-             "--dir", str(self.workdir)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            with socket.socket() as sock:
-                if sock.connect_ex(("127.0.0.1", self.port)) == 0:
-                    return
-            time.sleep(0.05)
-        raise TimeoutError("redis-server did not start")
-
-    def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            self.process.wait(timeout=10)
 
 
 @pytest.fixture

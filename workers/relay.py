@@ -61,6 +61,7 @@ def run_relay(app: Celery, stopping: threading.Event) -> None:
     publish = broker_publisher(app)
     backoff = settings.outbox_poll_seconds
     next_sweep = time.monotonic() + STALLED_AFTER.total_seconds() / 2
+    failing_since: float | None = None  # wall clock of the first failure in a row
     while not stopping.is_set():
         try:
             if time.monotonic() >= next_sweep:
@@ -70,7 +71,14 @@ def run_relay(app: Celery, stopping: threading.Event) -> None:
             relayed = relay_outbox(
                 app.services.session_factory, publish, limit=settings.outbox_batch_size
             )
+            if failing_since is not None:
+                # Back after a failure: a restarted Redis has dropped the tasks it held, so queue
+                # again what was waiting before the outage, now rather than after STALLED_AFTER.
+                with app.services.session() as session:
+                    requeue_stalled_actions(session, timedelta(seconds=time.time() - failing_since))
+                failing_since = None
         except Exception as exc:  # broker or database down: keep the rows, try again later
+            failing_since = failing_since or time.time()
             log.warning("outbox relay failed, retrying in %.1fs: %s", backoff, exc)
             stopping.wait(backoff)
             backoff = min(backoff * 2, MAX_BACKOFF_SECONDS)

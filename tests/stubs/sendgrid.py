@@ -8,7 +8,8 @@ substitution), so tests and the benchmark can count duplicates and losses.
 Failure modes: ``stub.fail_next(status, times)`` queues answers (202 = answer normally);
 ``stub.mode = "drop"`` accepts and records the mail but cuts the connection before answering
 (an in-doubt send);
-``stub.per_second_cap`` answers 429 past that many requests in a wall-clock second.
+``stub.per_second_cap`` answers 429 past that many requests in a wall-clock second;
+``stub.fail_for(seconds, statuses)`` answers those statuses in turn (an outage) for a while.
 
 Run standalone for the benchmark: ``python -m tests.stubs.sendgrid --port 8025``.
 """
@@ -74,6 +75,8 @@ class SendGridState:
     per_second_cap: int | None = None
     max_bytes: int = 30 * 1024 * 1024
     queued: list[int] = field(default_factory=list)
+    failing_until: float = 0.0
+    failing_statuses: tuple[int, ...] = ()
     accepted: list[Accepted] = field(default_factory=list)
     counts: Counter[str] = field(default_factory=Counter)
     requests_per_second: Counter[int] = field(default_factory=Counter)
@@ -110,6 +113,9 @@ class SendGridHandler(StubHandler):
             stub.requests_per_second[second] += 1
             status = stub.queued.pop(0) if stub.queued else None
             status = None if status == 202 else status  # a queued 202: answer normally
+            if status is None and now < stub.failing_until:
+                turn = sum(stub.requests_per_second.values())
+                status = stub.failing_statuses[turn % len(stub.failing_statuses)]
             over_cap = (stub.per_second_cap is not None
                         and stub.requests_per_second[second] > stub.per_second_cap)
         if status is None and over_cap:
@@ -204,6 +210,12 @@ class SendGridStub:
         with self.server.lock:
             self.state.queued.extend([status] * times)
 
+    def fail_for(self, seconds: float, statuses: tuple[int, ...] = (429, 500)) -> None:
+        """Answer every mail send with ``statuses`` in turn for the next ``seconds``."""
+        with self.server.lock:
+            self.state.failing_statuses = statuses
+            self.state.failing_until = time.time() + seconds
+
     @property
     def accepted(self) -> list[Accepted]:
         with self.server.lock:
@@ -225,7 +237,9 @@ class SendGridStub:
         """Counts for a benchmark that runs the stub in another process (``GET /_stub/stats``)."""
         with self.server.lock:
             counts = self.state.counts
+            kinds = Counter(key.split(":", 1)[0] for key in counts)
             return {"accepted": sum(counts.values()), "distinct": len(counts),
+                    "distinct_by_kind": dict(kinds),
                     "duplicates": sum(n - 1 for n in counts.values() if n > 1),
                     "max_requests_1s": max(self.state.requests_per_second.values(), default=0),
                     "max_mails_1s": max(self.state.mails_per_second.values(), default=0),

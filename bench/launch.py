@@ -1,0 +1,213 @@
+"""Launch day: the intake under load with the whole pipeline running, counted end to end.
+
+gunicorn serves the intake on PostgreSQL + Redis while real ``actionwave worker`` processes relay,
+resolve, plan and deliver each action's confirmation mail to the SendGrid stub (its own process).
+wrk loads it closed-loop at 64 and 256 connections, then ``bench.openloop`` open-loop at a fixed
+arrival rate; the bare Flask + Celery ``.delay()`` app (bench/baseline_app.py) gets the same load
+in the same run, turn about. The pipeline is then drained and counted: ``accepted`` (202s the
+server answered, from its own counter, since wrk misses replies in flight when it stops),
+``stored`` (action rows), ``resolved``, ``delivered`` (distinct confirmation keys at the stub),
+``lost`` and ``duplicates`` (``drained`` is false when the drain timed out: then ``lost``
+counts what was still on its way). Prints one JSON line; the headline figures are the closed loop at
+64 connections, each scenario is under ``scenarios``.
+
+    python bench/launch.py --quick          # whole run under 60 s
+    python bench/launch.py --seconds 30 --rate 600
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import secrets
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Callable
+from contextlib import ExitStack
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import redis
+from sqlalchemy import func, select
+
+from actionwave.config import Settings
+from bench.harness import REDIS_URL, gunicorn, scratch_database, wrk
+from bench.intake import PATH, load_campaign
+from bench.openloop import open_loop
+from bench.pipeline import start_stub, start_workers, stub_stats
+
+SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+ACCEPTED_RE = re.compile(r'^actionwave_intake_submissions_total\{outcome="(\w+)"\} (\S+)$', re.M)
+
+
+def sync_legislators(settings: Settings, source: str) -> None:
+    from actionwave.legislators.sources import read_source
+    from actionwave.legislators.sync import store_snapshot
+    from actionwave.services import Services
+
+    services = Services(settings)
+    with services.session() as session:
+        store_snapshot(session, read_source(source))
+    services.close()
+
+
+def intake_outcomes(base: str) -> dict[str, int]:
+    """The intake's own count of answers by outcome (summed over gunicorn's processes)."""
+    with urllib.request.urlopen(f"{base}/metrics", timeout=30) as response:
+        text = response.read().decode()
+    return {outcome: int(float(n)) for outcome, n in ACCEPTED_RE.findall(text)}
+
+
+def open_loop_run(url: str, rate: float, seconds: float, connections: int) -> dict[str, Any]:
+    run = secrets.token_hex(3)
+    result = open_loop(url + PATH, rate, seconds, connections, lambda n: {
+        "email": f"o{run}-{n}@example.org", "first_name": "Open", "last_name": "Loop",
+        "zip": "60601"})
+    summary = result.summary()
+    summary["errors"] = sum(summary["errors"].values())  # type: ignore[union-attr]
+    return summary
+
+
+def scenarios(args: argparse.Namespace) -> list[tuple[str, Callable[[str], dict[str, Any]]]]:
+    seconds = args.seconds
+    return [
+        ("closed_64", lambda url: wrk(url, PATH, 64, seconds)),
+        ("closed_256", lambda url: wrk(url, PATH, 256, seconds)),
+        (f"open_{args.rate:g}_per_s", lambda url: open_loop_run(url, args.rate, seconds, 64)),
+    ]
+
+
+def measure(args: argparse.Namespace, ours: str, baseline: str) -> dict[str, Any]:
+    """Each scenario on our intake, then the same on the baseline."""
+    results: dict[str, Any] = {}
+    for name, load in scenarios(args):
+        before = intake_outcomes(ours)
+        mine = load(ours)
+        after = intake_outcomes(ours)
+        served = {k: v - before.get(k, 0) for k, v in after.items() if v - before.get(k, 0)}
+        base = load(baseline)
+        results[name] = {
+            **{k: round(v, 2) for k, v in mine.items()},
+            "accepted_client_seen": mine["accepted"],
+            "accepted": served.get("accepted", 0),
+            "server_outcomes": served,
+            "baseline": {k: round(v, 2) for k, v in base.items()},
+            "ratio": round(mine["accepted_per_s"] / base["accepted_per_s"], 3),
+        }
+    return results
+
+
+def pipeline_counts(settings: Settings) -> dict[str, int]:
+    from actionwave.models import Action, Delivery
+    from actionwave.services import Services
+
+    services = Services(settings)
+    with services.session() as session:
+        stored = session.scalar(select(func.count()).select_from(Action)) or 0
+        unresolved = session.scalar(
+            select(func.count()).where(Action.status == "accepted")) or 0
+        # Confirmations only: letters to offices go through channels with no stub here.
+        confirmation = Delivery.idempotency_key.startswith("confirmation:")
+        unsent = session.scalar(select(func.count()).where(
+            confirmation, Delivery.state != "sent")) or 0
+        sent = session.scalar(select(func.count()).where(
+            confirmation, Delivery.state == "sent")) or 0
+    services.close()
+    return {"stored": stored, "resolved": stored - unresolved, "unsent": unsent, "sent": sent}
+
+
+def drain(settings: Settings, mail_url: str, timeout: float) -> tuple[dict[str, Any], float]:
+    """Wait until every action is resolved and its confirmation is at the stub."""
+    from actionwave.services import Services
+    from workers import create_celery
+
+    services = Services(settings)
+    app = create_celery(settings, services)
+    started = time.monotonic()
+    try:
+        while True:
+            counts = pipeline_counts(settings)
+            stats = stub_stats(mail_url)
+            delivered = stats["distinct_by_kind"].get("confirmation", 0)
+            done = counts["resolved"] == counts["stored"] == delivered and not counts["unsent"]
+            if done or time.monotonic() - started > timeout:
+                break
+            app.send_task("actionwave.sweep_deliveries")  # what beat does every few seconds
+            time.sleep(0.5)
+    finally:
+        app.close()
+        services.close()
+    return {**counts, "delivered": delivered, "duplicates": stats["duplicates"],
+            "max_requests_1s": stats["max_requests_1s"]}, time.monotonic() - started
+
+
+def run(args: argparse.Namespace, database_url: str, work: Path) -> dict[str, Any]:
+    namespace = f"aw-launch-{secrets.token_hex(3)}"
+    metrics_dir = work / "metrics"
+    metrics_dir.mkdir()
+    with ExitStack() as stack:
+        stub, mail_url = start_stub()
+        stack.callback(lambda: (stub.terminate(), stub.wait(timeout=10)))
+        settings = Settings.from_env(
+            {}, database_url=database_url, broker_url=REDIS_URL, redis_url=REDIS_URL,
+            namespace=namespace, instance_path=work, secret_key="bench", log_level="WARNING",
+            sendgrid_api_key="SG.test-key", sendgrid_api_host=mail_url,
+            worker_pool="threads", worker_concurrency=args.threads,
+            # One address sends everything here: the abuse limits would throttle the load.
+            rate_limit_per_ip="", rate_limit_per_email="", metrics_allowed_ips="127.0.0.1",
+        )
+        load_campaign(database_url)
+        sync_legislators(settings, args.data)
+        # INFO: start_workers waits for Celery's "ready." line.
+        for worker in start_workers(replace(settings, log_level="INFO"), args.workers, work):
+            stack.callback(lambda w=worker: (w.terminate(), w.wait(timeout=30)))
+        web_env = {**settings.to_env(), "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir)}
+        base_env = {**settings.to_env(), "NAMESPACE": f"{namespace}-baseline"}
+        ours = stack.enter_context(gunicorn("web:create_app()", web_env))
+        baseline = stack.enter_context(gunicorn("bench.baseline_app:create_app()", base_env))
+        results = measure(args, ours, baseline)
+        accepted = intake_outcomes(ours).get("accepted", 0)
+        counts, drain_seconds = drain(settings, mail_url, args.drain_timeout)
+    redis.Redis.from_url(REDIS_URL).delete(namespace, f"{namespace}-baseline")
+    head = results["closed_64"]
+    return {
+        "accepted_per_s": head["accepted_per_s"], "p50_ms": head["p50_ms"],
+        "p99_ms": head["p99_ms"], "max_ms": head["max_ms"], "errors": head["errors"],
+        "accepted": accepted, "stored": counts["stored"], "resolved": counts["resolved"],
+        "delivered": counts["delivered"],
+        "lost": accepted - counts["delivered"] + max(0, counts["stored"] - accepted),
+        "duplicates": counts["duplicates"],
+        "drained": counts["resolved"] == counts["stored"] == counts["delivered"],
+        "baseline_accepted_per_s": head["baseline"]["accepted_per_s"],
+        "ratio": head["ratio"],
+        "drain_seconds": round(drain_seconds, 1), "seconds_per_scenario": args.seconds,
+        "gunicorn": "2 processes x 16 gthreads (both apps)",
+        "workers": f"{args.workers} x {args.threads} threads", "scenarios": results,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="2 s per scenario, under 60 s")
+    parser.add_argument("--seconds", type=int, default=30, help="per scenario and app")
+    parser.add_argument("--rate", type=float, default=500.0, help="open-loop arrivals/s")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=4, help="threads per worker")
+    parser.add_argument("--drain-timeout", type=float, default=900.0)
+    parser.add_argument("--data", default=str(SHARED_DATA), help="legislator data source")
+    args = parser.parse_args()
+    if args.quick:
+        args.seconds, args.drain_timeout = 2, 30.0
+    with scratch_database() as url, tempfile.TemporaryDirectory() as work:
+        result = run(args, url, Path(work))
+    print(json.dumps(result), flush=True)
+
+
+if __name__ == "__main__":
+    main()
