@@ -84,9 +84,12 @@ def web(port: int, host: str, workers: int) -> None:
 @click.argument("celery_args", nargs=-1, type=click.UNPROCESSED)
 @click.pass_obj
 def worker(settings: Settings, celery_args: tuple[str, ...]) -> None:
-    """Run a Celery worker (extra arguments go to Celery)."""
+    """Run a Celery worker, restarted if it dies (extra arguments go to Celery)."""
+    from actionwave.runner import is_supervised_child, supervise
     from workers import create_celery
 
+    if not is_supervised_child():
+        sys.exit(supervise([sys.executable, "-m", "actionwave", "worker", *celery_args], "worker"))
     create_celery(settings).worker_main(["worker", "--loglevel", settings.log_level, *celery_args])
 
 
@@ -94,9 +97,12 @@ def worker(settings: Settings, celery_args: tuple[str, ...]) -> None:
 @click.argument("celery_args", nargs=-1, type=click.UNPROCESSED)
 @click.pass_obj
 def beat(settings: Settings, celery_args: tuple[str, ...]) -> None:
-    """Run the Celery beat scheduler (extra arguments go to Celery)."""
+    """Run the Celery beat scheduler, restarted if it dies (extra arguments go to Celery)."""
+    from actionwave.runner import is_supervised_child, supervise
     from workers import create_celery
 
+    if not is_supervised_child():
+        sys.exit(supervise([sys.executable, "-m", "actionwave", "beat", *celery_args], "beat"))
     schedule = settings.instance_path / "celerybeat-schedule"
     settings.instance_path.mkdir(parents=True, exist_ok=True)
     create_celery(settings).start(

@@ -18,7 +18,10 @@ from actionwave.models import Action, Campaign, Supporter, Target
 
 def resolve_action(session: Session, action_id: uuid.UUID,
                    geocoder: Geocoder | None = None, index: ZipIndex | None = None) -> list[Target]:
-    """Store the legislators an accepted action goes to, and move it on; commits.
+    """Store the legislators an accepted action goes to, and move it on. Flushes, does not commit:
+    the caller commits it together with the action's planned deliveries, so no crash can leave an
+    action resolved with nothing planned (a crash before the commit leaves it ``accepted``, and
+    the relay's sweep queues it again).
 
     The supporter's ZIP is narrowed by the district they chose or, through ``geocoder``, by their
     street address. One district: status ``resolved`` with the targets of the campaign's
@@ -35,7 +38,7 @@ def resolve_action(session: Session, action_id: uuid.UUID,
         return []
     if action.status == "accepted":
         _resolve(session, action, geocoder, index)
-    session.commit()
+    session.flush()
     return list(session.scalars(select(Target).where(Target.action_id == action_id)
                                 .order_by(Target.id)))
 

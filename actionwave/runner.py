@@ -140,3 +140,53 @@ def stop_children(children: dict[str, subprocess.Popen[bytes]]) -> None:
 def _signal_group(child: subprocess.Popen[bytes], signum: int) -> None:
     with contextlib.suppress(ProcessLookupError):
         os.killpg(child.pid, signum)
+
+
+SUPERVISED_CHILD = "ACTIONWAVE_SUPERVISED_CHILD"
+MAX_RESTART_BACKOFF_SECONDS = 30.0
+HEALTHY_RUN_SECONDS = 60.0
+
+
+def is_supervised_child() -> bool:
+    return os.environ.get(SUPERVISED_CHILD) == "1"
+
+
+def supervise(argv: list[str], name: str) -> int:
+    """Run ``argv`` as a child and start it again whenever it dies unexpectedly.
+
+    Celery workers can die on a broker outage (kombu raises while restoring unacked messages on a
+    dropped Redis connection); the database is the truth, so a fresh worker picks up where the old
+    one stopped. SIGTERM is passed on and ends supervision with the child's exit code; Ctrl-C
+    reaches the child through the terminal. The child stays in this process group, so killing
+    the group kills both, and it gets SIGTERM if this process dies.
+    """
+    stopping = False
+    child: subprocess.Popen[bytes] | None = None
+
+    def stop(signum: int, _frame: object) -> None:
+        nonlocal stopping
+        stopping = True
+        if signum == signal.SIGTERM and child is not None and child.poll() is None:
+            child.send_signal(signum)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    backoff = 1.0
+    while True:
+        started = time.monotonic()
+        child = subprocess.Popen(argv, env={**os.environ, SUPERVISED_CHILD: "1"},
+                                 preexec_fn=_die_with_parent)
+        code = child.wait()
+        if stopping or code == 0:
+            return code
+        if time.monotonic() - started > HEALTHY_RUN_SECONDS:
+            backoff = 1.0
+        click.echo(f"{name} exited with code {code}; starting it again in {backoff:.0f} s",
+                   err=True)
+        deadline = time.monotonic() + backoff
+        while not stopping and time.monotonic() < deadline:
+            time.sleep(0.1)
+        if stopping:
+            return code
+        backoff = min(backoff * 2, MAX_RESTART_BACKOFF_SECONDS)
+
