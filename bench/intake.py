@@ -50,6 +50,8 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--seconds", type=int, default=15)
     parser.add_argument("--rounds", type=int, default=3, help="alternating rounds; medians kept")
+    parser.add_argument("--no-limits", action="store_true",
+                        help="turn the per-IP and per-email abuse limits off (to see their cost)")
     args = parser.parse_args()
     seconds, rounds = (4, 2) if args.quick else (args.seconds, args.rounds)
     namespace = f"aw-bench-{secrets.token_hex(3)}"
@@ -61,6 +63,8 @@ def main() -> None:
                "NAMESPACE": namespace, "SECRET_KEY": "bench", "LOG_LEVEL": "WARNING",
                # The limiter stays on (its cost is part of the intake) but never throttles.
                "RATE_LIMIT_PER_IP": "100000000/minute", "RATE_LIMIT_PER_EMAIL": "1000/minute"}
+        if args.no_limits:
+            env.update(RATE_LIMIT_PER_IP="", RATE_LIMIT_PER_EMAIL="")
         with gunicorn("web:create_app()", env) as ours_url, \
                 gunicorn("bench.baseline_app:create_app()", env) as base_url:
             for _ in range(rounds):  # alternate, so drift on the machine hits both alike
@@ -88,6 +92,7 @@ def main() -> None:
         "connections": args.connections,
         "rounds": rounds,
         "seconds_per_round": seconds,
+        "abuse_limits": not args.no_limits,
     }))
 
 
