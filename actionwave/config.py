@@ -147,8 +147,14 @@ class Settings:
         return replace(self, **changes)
 
     def to_env(self) -> dict[str, str]:
-        """These settings as environment variables, for child processes (includes secrets)."""
-        return {f.name.upper(): str(getattr(self, f.name)) for f in fields(self)}
+        """These settings as environment variables, for child processes (includes secrets).
+
+        A setting that is empty and empty by default is left out: some libraries read their
+        variable themselves and treat "set but empty" as set (prometheus_client's multiprocess
+        directory). An empty value that overrides a default (a limit turned off) is kept.
+        """
+        return {f.name.upper(): str(getattr(self, f.name)) for f in fields(self)
+                if getattr(self, f.name) != "" or f.default != ""}
 
     @property
     def embedded(self) -> bool:

@@ -46,3 +46,10 @@ def test_every_setting_is_documented_in_the_readme():
     documented = set(re.findall(r"`([A-Z][A-Z0-9_]+)`", readme))
     missing = [f.name.upper() for f in fields(Settings) if f.name.upper() not in documented]
     assert missing == [], f"settings missing from the README's table: {missing}"
+
+
+def test_child_environment_keeps_empty_overrides_and_drops_empty_defaults(tmp_path: Path):
+    env = Settings.from_env({"INSTANCE_PATH": str(tmp_path), "RATE_LIMIT_PER_IP": ""}).to_env()
+    assert env["RATE_LIMIT_PER_IP"] == ""  # turned off on purpose: the child must see that
+    assert "PROMETHEUS_MULTIPROC_DIR" not in env  # empty by default: not "set but empty"
+    assert Settings.from_env(env).rate_limit_per_ip == ""

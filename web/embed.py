@@ -9,19 +9,16 @@ the snippet (``static/embed.js`` with an ``<iframe>`` fallback).
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, render_template, request
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from werkzeug.wrappers import Response
 
-from actionwave.intake import FieldError, UnknownCampaign, parse_action_form
-from actionwave.intake import submit_action as store_submission
 from actionwave.messages.page import page_messages
-from web.api import ip_hash
 from web.context import db, services
 from web.csrf import FIELD as CSRF_FIELD
 from web.i18n import locale
 from web.legislators import lookup_for_page
-from web.public import load_campaign, looked_up, page_context
+from web.public import accept_form, load_campaign, looked_up, page_context
 from web.security import embeddable
 
 bp = Blueprint("embed", __name__, url_prefix="/embed")
@@ -63,22 +60,8 @@ def campaign_page(slug: str) -> str:
 @bp.post("/c/<slug>/act")
 @embeddable
 def submit_form(slug: str) -> Response | tuple[str, int]:
-    campaign = load_campaign(slug)
-    check_form_token(slug)
-    fields = {k: v for k, v in request.form.items() if k != CSRF_FIELD}
-    try:
-        form = parse_action_form(fields)
-        if form.honeypot_filled:
-            return redirect(url_for("embed.thanks", slug=slug))
-        submission = store_submission(db(), slug, form, ip_hash=ip_hash())
-    except FieldError as exc:
-        context = page_context(campaign, form=request.form, error=exc,
-                               csrf_token=form_token(slug), **LAYOUT)
-        return render_template("campaign.html", **context), exc.status
-    except UnknownCampaign:
-        abort(404)
-    return redirect(url_for("embed.thanks", slug=slug, action=submission.action_id,
-                            lang=locale()))
+    return accept_form(slug, lambda: check_form_token(slug), "embed.thanks",
+                       csrf_token=form_token(slug), **LAYOUT)
 
 
 @bp.get("/c/<slug>/thanks")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, abort, redirect, render_template, request, url_for
@@ -86,20 +87,27 @@ def looked_up(lookup: dict[str, Any] | None) -> list[dict[str, Any]]:
 
 @bp.post("/c/<slug>/act")
 def submit_form(slug: str) -> Response | tuple[str, int]:
+    return accept_form(slug, check_csrf, "public.thanks")
+
+
+def accept_form(slug: str, check_token: Callable[[], None], thanks_endpoint: str,
+                **layout: Any) -> Response | tuple[str, int]:
+    """The no-JavaScript form post, for the campaign page and its embeddable copy: store the
+    submission and go to the thanks page, or show the page again with the error by its field."""
     campaign = load_campaign(slug)
-    check_csrf()
+    check_token()
     fields = {k: v for k, v in request.form.items() if k != CSRF_FIELD}
     try:
         form = parse_action_form(fields)
         if form.honeypot_filled:
-            return redirect(url_for("public.thanks", slug=slug))
+            return redirect(url_for(thanks_endpoint, slug=slug))
         submission = store_submission(db(), slug, form, ip_hash=ip_hash())
     except FieldError as exc:
-        context = page_context(campaign, form=request.form, error=exc)
+        context = page_context(campaign, form=request.form, error=exc, **layout)
         return render_template("campaign.html", **context), exc.status
     except UnknownCampaign:
         abort(404)
-    return redirect(url_for("public.thanks", slug=slug, action=submission.action_id,
+    return redirect(url_for(thanks_endpoint, slug=slug, action=submission.action_id,
                             lang=locale()))
 
 
