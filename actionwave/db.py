@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, Insert, create_engine, event
+from sqlalchemy import Connection, Engine, Insert, create_engine, event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import NullPool
@@ -52,13 +52,10 @@ def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
 
 
-def dialect_insert(session_or_engine: Session | Engine, table: Any) -> Insert:
+def dialect_insert(bind: Session | Engine | Connection, table: Any) -> Insert:
     """An INSERT with ``on_conflict_*`` support for the backend in use (PostgreSQL or SQLite)."""
-    if isinstance(session_or_engine, Session):
-        bind = session_or_engine.get_bind()
-    else:
-        bind = session_or_engine
-    module = postgresql if bind.dialect.name == "postgresql" else sqlite
+    dialect = bind.get_bind().dialect if isinstance(bind, Session) else bind.dialect
+    module = postgresql if dialect.name == "postgresql" else sqlite
     return module.insert(table)
 
 

@@ -1,25 +1,27 @@
 """Accepting a supporter's submission: validation, then one durable transaction.
 
-``submit_action`` writes the supporter, the action and an outbox message together, so an answered
-submission is on disk before the reply and reaches the workers even if the broker is down.
+``store_submissions`` writes the supporter, the action and an outbox message together, so an
+answered submission is on disk before the reply and reaches the workers even if the broker is
+down. ``submit_action`` does it with a session; the web intake goes through a ``SubmissionStore``
+(``actionwave.group_commit``), which writes the rows of concurrent requests together.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import unicodedata
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
-from sqlalchemy import Engine, Integer, Uuid, bindparam, select, text
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy import Connection, Integer, String, Uuid, column, select, text
 from sqlalchemy.orm import Session
 
-from actionwave.db import dialect_insert, is_postgres
+from actionwave.db import dialect_insert
 from actionwave.models import LOCALES, Action, Campaign, Delivery, OutboxMessage, Supporter
 
 REQUIRED = ("email", "first_name", "last_name", "zip")
@@ -172,6 +174,52 @@ class Submission:
     created: bool
 
 
+class SubmissionStore(Protocol):
+    """Where the web intake stores rows made by ``submission_row``: ``store`` returns once the
+    row is committed, with its ``Submission``, or None when the campaign is unknown."""
+
+    def store(self, row: dict[str, Any]) -> Submission | None: ...
+
+
+class SessionStore:
+    """A ``SubmissionStore`` that commits each row in a session of its own (SQLite)."""
+
+    def __init__(self, session_factory: Callable[[], Session]) -> None:
+        self.session_factory = session_factory
+
+    def store(self, row: dict[str, Any]) -> Submission | None:
+        with self.session_factory() as session:
+            [submission] = store_submissions(session.connection(), [row])
+            session.commit()
+            return submission
+
+
+def accept_submission(store: SubmissionStore, campaign_slug: str, form: ActionForm, *,
+                      ip_hash: str | None = None) -> Submission:
+    """``submit_action`` for the web intake: through ``store``, which commits before it returns.
+    Raises ``UnknownCampaign``; database errors propagate."""
+    submission = store.store(submission_row(campaign_slug, form, ip_hash=ip_hash))
+    if submission is None:
+        raise UnknownCampaign(campaign_slug)
+    return submission
+
+
+def submission_row(campaign_slug: str, form: ActionForm, *, ip_hash: str | None = None,
+                   now: datetime | None = None) -> dict[str, Any]:
+    """One submission as the row ``store_submissions`` writes (JSON-ready: it travels as JSON)."""
+    now = now or datetime.now(UTC)
+    details = {k: v for k, v in (("address", form.address), ("city", form.city),
+                                 ("state", form.state), ("district", form.district)) if v}
+    return {
+        "slug": campaign_slug, "id": str(uuid.uuid4()), "now": now.isoformat(),
+        "key": idempotency_key(campaign_slug, form.email, now),
+        "email": form.email, "first_name": form.first_name, "last_name": form.last_name,
+        "zip": form.zip, "address": form.address, "city": form.city, "state": form.state,
+        "locale": form.locale, "consent": form.consent, "message": form.message,
+        "ip_hash": ip_hash, "details": details,
+    }
+
+
 def submit_action(
     session: Session,
     campaign_slug: str,
@@ -186,40 +234,57 @@ def submit_action(
     nothing. The profile is updated to the latest submission; consent once given is kept.
     Raises ``UnknownCampaign``. Database errors propagate (the web layer answers 503).
     """
-    now = now or datetime.now(UTC)
-    row = {
-        "slug": campaign_slug, "id": uuid.uuid4(), "now": now,
-        "key": idempotency_key(campaign_slug, form.email, now),
-        "email": form.email, "first_name": form.first_name, "last_name": form.last_name,
-        "zip": form.zip, "address": form.address, "city": form.city, "state": form.state,
-        "locale": form.locale, "consent": form.consent,
-        "message": form.message, "ip_hash": ip_hash, "topic": ACCEPTED_TOPIC,
-        "details": {k: v for k, v in (("address", form.address), ("city", form.city),
-                                      ("state", form.state), ("district", form.district)) if v},
-    }
-    store = store_submission_postgres if is_postgres(session) else store_submission_portable
-    campaign_id, inserted = store(session, row)
-    if campaign_id is None:
-        session.rollback()
-        raise UnknownCampaign(campaign_slug)
-    if inserted is not None:
-        session.commit()
-        return Submission(row["id"], "accepted", created=True)
-    existing = session.execute(
-        select(Action.id, Action.status).where(Action.idempotency_key == row["key"])
-    ).one()
+    row = submission_row(campaign_slug, form, ip_hash=ip_hash, now=now)
+    [submission] = store_submissions(session.connection(), [row])
     session.commit()
-    return Submission(existing.id, existing.status, created=False)
+    if submission is None:
+        raise UnknownCampaign(campaign_slug)
+    return submission
 
 
-# PostgreSQL: the whole submission in one statement, one round trip (see bench/intake.py).
+def store_submissions(conn: Connection, rows: Sequence[dict[str, Any]]) -> list[Submission | None]:
+    """Write rows from ``submission_row`` (at most one per email) in the caller's transaction:
+    one statement for all of them on PostgreSQL, a few per row elsewhere. Returns each row's
+    ``Submission``, or None where the campaign is unknown or not active."""
+    if conn.dialect.name != "postgresql":
+        return [store_submission_portable(conn, row) for row in rows]
+    numbered = [{**row, "n": n} for n, row in enumerate(rows)]
+    found = conn.execute(SUBMIT_SQL, {"rows": json.dumps(numbered), "topic": ACCEPTED_TOPIC}).all()
+    results: list[Submission | None] = [None] * len(rows)
+    racing: dict[str, int] = {}
+    for n, campaign_id, inserted, existing_id, existing_status in found:
+        if campaign_id is None:
+            continue
+        if inserted is not None:
+            results[n] = Submission(inserted, "accepted", created=True)
+        elif existing_id is not None:
+            results[n] = Submission(existing_id, existing_status, created=False)
+        else:  # a concurrent transaction committed the same key after this statement began
+            racing[rows[n]["key"]] = n
+    if racing:
+        for key, action_id, status in conn.execute(
+            select(Action.idempotency_key, Action.id, Action.status)
+            .where(Action.idempotency_key.in_(racing))
+        ):
+            results[racing[key]] = Submission(action_id, status, created=False)
+    return results
+
+
+# PostgreSQL: every row of a batch in one statement, one round trip and one commit
+# (``actionwave.group_commit``; bench/intake.py). Rows arrive as one JSON array.
 SUBMIT_SQL = text("""
-WITH c AS (SELECT id FROM campaigns WHERE slug = :slug AND status = 'active'),
+WITH i AS (
+  SELECT * FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS t(
+    n int, slug text, id uuid, key text, email text, first_name text, last_name text, zip text,
+    address text, city text, state text, locale text, consent boolean, message text,
+    ip_hash text, details jsonb, now timestamptz)),
+c AS (SELECT i.n, campaigns.id FROM i JOIN campaigns ON campaigns.slug = i.slug
+      AND campaigns.status = 'active'),
 s AS (
   INSERT INTO supporters (email, first_name, last_name, zip, address, city, state, locale,
                           consent, created_at, updated_at)
-  SELECT :email, :first_name, :last_name, :zip, :address, :city, :state, :locale,
-         :consent, :now, :now FROM c
+  SELECT i.email, i.first_name, i.last_name, i.zip, i.address, i.city, i.state, i.locale,
+         i.consent, i.now, i.now FROM i JOIN c ON c.n = i.n
   ON CONFLICT (email) DO UPDATE SET
     first_name = EXCLUDED.first_name, last_name = EXCLUDED.last_name, zip = EXCLUDED.zip,
     address = COALESCE(EXCLUDED.address, supporters.address),
@@ -227,64 +292,61 @@ s AS (
     state = COALESCE(EXCLUDED.state, supporters.state),
     locale = EXCLUDED.locale, consent = supporters.consent OR EXCLUDED.consent,
     updated_at = EXCLUDED.updated_at
-  RETURNING id),
+  RETURNING id, email),
 a AS (
   INSERT INTO actions (id, campaign_id, supporter_id, status, idempotency_key, message, locale,
                        details, ip_hash, created_at, updated_at)
-  SELECT :id, c.id, s.id, 'accepted', :key, :message, :locale, :details, :ip_hash, :now, :now
-  FROM c, s
+  SELECT i.id, c.id, s.id, 'accepted', i.key, i.message, i.locale, i.details, i.ip_hash,
+         i.now, i.now
+  FROM i JOIN c ON c.n = i.n JOIN s ON s.email = i.email
   ON CONFLICT (idempotency_key) DO NOTHING
-  RETURNING id),
-o AS (INSERT INTO outbox (topic, ref, created_at) SELECT :topic, a.id::text, :now FROM a)
-SELECT (SELECT id FROM c) AS campaign_id, (SELECT id FROM a) AS inserted
-""").bindparams(bindparam("details", type_=JSONB), bindparam("id", type_=Uuid)).columns(
-    campaign_id=Integer, inserted=Uuid
-)
+  RETURNING id, created_at),
+o AS (INSERT INTO outbox (topic, ref, created_at) SELECT :topic, a.id::text, a.created_at FROM a)
+SELECT i.n, c.id, a.id, e.id, e.status
+FROM i LEFT JOIN c ON c.n = i.n LEFT JOIN a ON a.id = i.id
+LEFT JOIN actions e ON e.idempotency_key = i.key
+""").columns(column("n", Integer), column("campaign_id", Integer), column("inserted", Uuid),
+             column("existing_id", Uuid), column("existing_status", String))
 
 
-def store_submission_postgres(session: Session, row: dict[str, Any]) -> tuple[Any, Any]:
-    """Run ``SUBMIT_SQL``. A session of its own (bound to the engine, nothing begun yet) runs it
-    in autocommit: PostgreSQL makes one statement atomic by itself, and the BEGIN and COMMIT
-    round trips were a third of the intake's time under load (bench/launch.py)."""
-    if not session.in_transaction() and isinstance(session.get_bind(), Engine):
-        session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
-    result = session.execute(SUBMIT_SQL, row).one()
-    return result.campaign_id, result.inserted
-
-
-def store_submission_portable(session: Session, row: dict[str, Any]) -> tuple[Any, Any]:
-    """The same writes as ``SUBMIT_SQL`` in three statements, for SQLite."""
-    campaign_id = session.scalar(
+def store_submission_portable(conn: Connection, row: dict[str, Any]) -> Submission | None:
+    """The same writes as ``SUBMIT_SQL`` for one row, in a few statements (SQLite)."""
+    campaign_id = conn.scalar(
         select(Campaign.id).where(Campaign.slug == row["slug"], Campaign.status == "active")
     )
     if campaign_id is None:
-        return None, None
+        return None
+    now = datetime.fromisoformat(row["now"])
     profile = {k: row[k] for k in ("first_name", "last_name", "zip", "locale")}
     profile.update({k: row[k] for k in ("address", "city", "state") if row[k]})
-    insert = dialect_insert(session, Supporter.__table__).values(
+    insert = dialect_insert(conn, Supporter.__table__).values(
         {**profile, "email": row["email"], "consent": row["consent"],
-         "created_at": row["now"], "updated_at": row["now"]}
+         "created_at": now, "updated_at": now}
     )
-    updates = {**profile, "updated_at": row["now"]}
+    updates = {**profile, "updated_at": now}
     if row["consent"]:
         updates["consent"] = True
-    supporter_id = session.execute(
+    supporter_id = conn.execute(
         insert.on_conflict_do_update(index_elements=["email"], set_=updates)
         .returning(Supporter.id)
     ).scalar_one()
-    action = dialect_insert(session, Action.__table__).values(
-        id=row["id"], campaign_id=campaign_id, supporter_id=supporter_id, status="accepted",
-        idempotency_key=row["key"], message=row["message"], locale=row["locale"],
-        details=row["details"], ip_hash=row["ip_hash"], created_at=row["now"],
-        updated_at=row["now"],
+    action = dialect_insert(conn, Action.__table__).values(
+        id=uuid.UUID(row["id"]), campaign_id=campaign_id, supporter_id=supporter_id,
+        status="accepted", idempotency_key=row["key"], message=row["message"],
+        locale=row["locale"], details=row["details"], ip_hash=row["ip_hash"], created_at=now,
+        updated_at=now,
     )
-    inserted = session.execute(
+    inserted = conn.execute(
         action.on_conflict_do_nothing(index_elements=["idempotency_key"]).returning(Action.id)
     ).scalar()
-    if inserted is not None:
-        session.execute(OutboxMessage.__table__.insert().values(
-            topic=ACCEPTED_TOPIC, ref=str(inserted), created_at=row["now"]))
-    return campaign_id, inserted
+    if inserted is None:
+        existing = conn.execute(
+            select(Action.id, Action.status).where(Action.idempotency_key == row["key"])
+        ).one()
+        return Submission(existing.id, existing.status, created=False)
+    conn.execute(OutboxMessage.__table__.insert().values(
+        topic=ACCEPTED_TOPIC, ref=str(inserted), created_at=now))
+    return Submission(inserted, "accepted", created=True)
 
 
 def action_status(session: Session, action_id: uuid.UUID) -> dict[str, Any] | None:

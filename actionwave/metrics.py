@@ -54,6 +54,11 @@ BILL_POLLS = Counter(
     "Polls of the bill source, by outcome (changed, unchanged, failed).",
     ["outcome"],
 )
+INTAKE_BATCH_ROWS = Histogram(
+    "actionwave_intake_batch_rows",
+    "Submissions written per group commit (one statement, one commit) in the web processes.",
+    buckets=(1, 2, 4, 8, 16, 32, 64, 128, 256),
+)
 
 QUEUE_PRIORITY_SUFFIXES = ("", "\x06\x163", "\x06\x166", "\x06\x169")  # kombu's Redis priorities
 

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from actionwave.bill.budget import RequestBudget
     from actionwave.bill.congress_api import BillSource
     from actionwave.delivery.ratelimit import RateLimiter
+    from actionwave.intake import SubmissionStore
     from actionwave.legislators.geocoder import Geocoder
     from actionwave.legislators.index import IndexCache
     from actionwave.social.x_poster import Poster
@@ -37,6 +38,17 @@ class Services:
     @cached_property
     def session_factory(self) -> sessionmaker[Session]:
         return make_session_factory(self.engine)
+
+    @cached_property
+    def submissions(self) -> SubmissionStore:
+        """Where the web intake stores submissions: group commit on PostgreSQL
+        (``actionwave.group_commit``), a session per submission on SQLite."""
+        from actionwave.group_commit import GroupCommitWriter
+        from actionwave.intake import SessionStore
+
+        if self.engine.dialect.name == "postgresql":
+            return GroupCommitWriter(self.engine)
+        return SessionStore(self.session_factory)
 
     @cached_property
     def mailer(self) -> Mailer:

@@ -7,6 +7,7 @@ from flask import Flask
 from actionwave.config import Settings
 from actionwave.logs import configure_logging
 from actionwave.services import Services
+from web import csrf
 
 
 def create_app(settings: Settings | None = None, services: Services | None = None) -> Flask:
@@ -22,6 +23,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         JSON_SORT_KEYS=False,
     )
     app.extensions["actionwave"] = services or Services(settings)
+    app.session_interface = csrf.SessionCookies()
     configure_logging(settings)
 
     from web import (

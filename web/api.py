@@ -6,10 +6,15 @@ import hashlib
 import uuid
 from typing import Any
 
-from flask import Blueprint, Response, jsonify, request, url_for
+from flask import Blueprint, Response, g, jsonify, request, url_for
 
-from actionwave.intake import FieldError, UnknownCampaign, action_status, parse_action_form
-from actionwave.intake import submit_action as store_submission
+from actionwave.intake import (
+    FieldError,
+    UnknownCampaign,
+    accept_submission,
+    action_status,
+    parse_action_form,
+)
 from web.context import db, services
 from web.errors import error_response
 
@@ -48,8 +53,11 @@ def submit_action(slug: str) -> tuple[Response, int]:
     try:
         form = parse_action_form(submission_data())
         if form.honeypot_filled:
+            g.intake_outcome = "honeypot"
             return _accepted(uuid.uuid4(), "accepted")  # a bot: look accepted, store nothing
-        submission = store_submission(db(), slug, form, ip_hash=ip_hash())
+        submission = accept_submission(services().submissions, slug, form, ip_hash=ip_hash())
+        g.intake_outcome = "accepted" if submission.created else "duplicate"
+        g.action_id = str(submission.action_id)
     except FieldError as exc:
         return error_response(exc.status, exc.field, exc.message)
     except UnknownCampaign:

@@ -8,6 +8,7 @@ from flask import Flask, Response, jsonify, render_template, request
 from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException
 
+from actionwave.batching import BatchTimeout
 from web.context import close_db
 
 log = logging.getLogger(__name__)
@@ -35,9 +36,11 @@ def init_app(app: Flask) -> None:
         return render_template("error.html", status=status, message=exc.description), status
 
     @app.errorhandler(DBAPIError)
-    def database_unavailable(exc: DBAPIError):  # type: ignore[no-untyped-def]
+    @app.errorhandler(BatchTimeout)
+    def database_unavailable(exc: DBAPIError | BatchTimeout):  # type: ignore[no-untyped-def]
         # Nothing was stored: say so honestly and ask the client to come back.
-        log.error("database error: %s", type(exc.orig).__name__ if exc.orig else exc)
+        cause = getattr(exc, "orig", None) or exc
+        log.error("database error: %s", type(cause).__name__)
         if wants_json():
             response, status = error_response(
                 503, None, "The service is briefly unavailable; nothing was stored. Try again."

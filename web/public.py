@@ -5,13 +5,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask import Blueprint, abort, g, redirect, render_template, request, url_for
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from actionwave.health import readiness
-from actionwave.intake import HONEYPOT, FieldError, UnknownCampaign, parse_action_form
-from actionwave.intake import submit_action as store_submission
+from actionwave.intake import (
+    HONEYPOT,
+    FieldError,
+    UnknownCampaign,
+    accept_submission,
+    parse_action_form,
+)
 from actionwave.messages.page import page_messages
 from actionwave.models import Campaign
 from web.api import ip_hash
@@ -100,8 +105,11 @@ def accept_form(slug: str, check_token: Callable[[], None], thanks_endpoint: str
     try:
         form = parse_action_form(fields)
         if form.honeypot_filled:
+            g.intake_outcome = "honeypot"
             return redirect(url_for(thanks_endpoint, slug=slug))
-        submission = store_submission(db(), slug, form, ip_hash=ip_hash())
+        submission = accept_submission(services().submissions, slug, form, ip_hash=ip_hash())
+        g.intake_outcome = "accepted" if submission.created else "duplicate"
+        g.action_id = str(submission.action_id)
     except FieldError as exc:
         context = page_context(campaign, form=request.form, error=exc, **layout)
         return render_template("campaign.html", **context), exc.status

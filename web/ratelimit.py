@@ -17,8 +17,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import redis
-from flask import Flask, Response, current_app, request
+from flask import Flask, Response, request
 
+from actionwave.batching import Batcher, BatchTimeout
 from actionwave.config import Settings, SettingsError
 from actionwave.delivery.ratelimit import RateLimiter, make_rate_limiter
 from web.api import ip_hash
@@ -31,8 +32,27 @@ log = logging.getLogger(__name__)
 SUBMISSION_ENDPOINTS = ("api.submit_action", "public.submit_form", "embed.submit_form")
 TOO_MANY = "Too many submissions from here; wait a little and try again."
 REDIS_TIMEOUT_SECONDS = 0.25
+BATCH_WAIT_SECONDS = 1.0
+Bucket = tuple[str, float, int]  # name, tokens per minute, burst
 PERIOD_MINUTES = {"second": 1 / 60, "minute": 1.0, "hour": 60.0, "day": 1440.0}
 LIMIT_RE = re.compile(r"^\s*(\d+)\s*/\s*(second|minute|hour|day)\s*$")
+
+
+class BatchedLimiter:
+    """Takes the buckets of every request waiting, across the process's threads, in one script
+    call (``actionwave.batching``): one Redis round trip serves many submissions."""
+
+    def __init__(self, limiter: RateLimiter) -> None:
+        self.limiter = limiter
+        self.batcher: Batcher[list[Bucket], list[float]] = Batcher(
+            self._take_all, name="abuse-limits", wait_seconds=BATCH_WAIT_SECONDS)
+
+    def take_each(self, buckets: list[Bucket]) -> list[float]:
+        return self.batcher.submit(buckets)
+
+    def _take_all(self, requests: list[list[Bucket]]) -> list[list[float]]:
+        waits = iter(self.limiter.take_each([bucket for buckets in requests for bucket in buckets]))
+        return [[next(waits) for _ in buckets] for buckets in requests]
 
 
 @dataclass(frozen=True)
@@ -90,18 +110,17 @@ def init_app(app: Flask, settings: Settings) -> None:
     ) if limit is not None]
     if not limits:
         return
-    app.extensions["abuse_limiter"] = make_rate_limiter(settings, timeout=REDIS_TIMEOUT_SECONDS)
+    limiter = BatchedLimiter(make_rate_limiter(settings, timeout=REDIS_TIMEOUT_SECONDS))
 
     @app.before_request
     def enforce_limits() -> tuple[Response, int] | None:
         if request.method != "POST" or request.endpoint not in SUBMISSION_ENDPOINTS:
             return None
-        limiter: RateLimiter = current_app.extensions["abuse_limiter"]
         buckets = [(f"{limit.scope}:{key}", limit.per_minute, limit.count)
                    for limit in limits if (key := limit.key()) is not None]
         try:
             wait = max(limiter.take_each(buckets), default=0.0)
-        except redis.RedisError as exc:
+        except (redis.RedisError, BatchTimeout) as exc:
             log.warning("abuse limits skipped, Redis unreachable: %s", type(exc).__name__)
             return None
         if wait > 0:

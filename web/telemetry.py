@@ -19,7 +19,6 @@ from flask import Blueprint, Flask, Response, g, request
 
 from actionwave import logs
 from actionwave.accounts import role_allows
-from actionwave.intake import HONEYPOT
 from actionwave.metrics import INTAKE_SUBMISSIONS, REQUEST_SECONDS, render_metrics
 from web.console.auth import current_principal
 from web.context import services
@@ -51,30 +50,13 @@ def _admin_token() -> bool:
 
 
 def submission_outcome(response: Response) -> str:
-    """Name what the intake did with this submission, from the answer it gave."""
+    """Name what the intake did with this submission: the view says (``g.intake_outcome``:
+    accepted, duplicate or honeypot) unless the answer is an error."""
     if response.status_code in OUTCOME_BY_STATUS:
         return OUTCOME_BY_STATUS[response.status_code]
     if response.status_code >= 400:
         return "invalid"
-    if request.endpoint == "api.submit_action":
-        body = response.get_json(silent=True) or {}
-        if _honeypot_filled():
-            return "honeypot"
-        return "accepted" if body.get("created") else "duplicate"
-    return "accepted" if "action=" in (response.location or "") else "honeypot"
-
-
-def _honeypot_filled() -> bool:
-    if request.is_json:
-        data = request.get_json(silent=True)
-        return isinstance(data, dict) and bool(data.get(HONEYPOT))
-    return bool(request.form.get(HONEYPOT))
-
-
-def _action_id(response: Response) -> str | None:
-    if request.endpoint == "api.submit_action" and response.status_code == 202:
-        return (response.get_json(silent=True) or {}).get("id")
-    return None
+    return g.get("intake_outcome", "accepted")
 
 
 def init_app(app: Flask) -> None:
@@ -97,7 +79,7 @@ def init_app(app: Flask) -> None:
             outcome = submission_outcome(response)
             INTAKE_SUBMISSIONS.labels(outcome).inc()
             log.info("intake %s (%s)", outcome, response.status_code,
-                     extra={"action_id": _action_id(response)})
+                     extra={"action_id": g.get("action_id")})
         return response
 
     @app.teardown_request

@@ -20,25 +20,33 @@ import redis
 
 from actionwave.config import Settings
 
-# KEYS: bucket, pause. ARGV: tokens per second, burst, cost, key ttl ms.
-# Returns "0" when the tokens were taken, else the seconds to wait (nothing taken).
+# KEYS: bucket, pause, for each bucket. ARGV: tokens per second, burst, cost, key ttl ms, for each.
+# Returns for each bucket "0" when the tokens were taken, else the seconds to wait (nothing taken).
 _TAKE = """
-local paused = redis.call('PTTL', KEYS[2])
-if paused > 0 then return tostring(paused / 1000) end
-local rate = tonumber(ARGV[1])
-local burst = tonumber(ARGV[2])
-local cost = tonumber(ARGV[3])
 local clock = redis.call('TIME')
 local now = tonumber(clock[1]) + tonumber(clock[2]) / 1000000
-local state = redis.call('HMGET', KEYS[1], 'tokens', 'at')
-local tokens = tonumber(state[1]) or burst
-local at = tonumber(state[2]) or now
-tokens = math.min(burst, tokens + math.max(0, now - at) * rate)
-local wait = 0
-if tokens >= cost then tokens = tokens - cost else wait = (cost - tokens) / rate end
-redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'at', tostring(now))
-redis.call('PEXPIRE', KEYS[1], ARGV[4])
-return tostring(wait)
+local waits = {}
+for b = 1, #KEYS / 2 do
+  local bucket, pause, arg = KEYS[2 * b - 1], KEYS[2 * b], 4 * (b - 1)
+  local paused = redis.call('PTTL', pause)
+  if paused > 0 then
+    waits[b] = tostring(paused / 1000)
+  else
+    local rate = tonumber(ARGV[arg + 1])
+    local burst = tonumber(ARGV[arg + 2])
+    local cost = tonumber(ARGV[arg + 3])
+    local state = redis.call('HMGET', bucket, 'tokens', 'at')
+    local tokens = tonumber(state[1]) or burst
+    local at = tonumber(state[2]) or now
+    tokens = math.min(burst, tokens + math.max(0, now - at) * rate)
+    local wait = 0
+    if tokens >= cost then tokens = tokens - cost else wait = (cost - tokens) / rate end
+    redis.call('HSET', bucket, 'tokens', tostring(tokens), 'at', tostring(now))
+    redis.call('PEXPIRE', bucket, ARGV[arg + 4])
+    waits[b] = tostring(wait)
+  end
+end
+return waits
 """
 
 
@@ -74,20 +82,23 @@ class RedisRateLimiter:
         if per_minute <= 0:
             paused_ms = self.client.pttl(self.prefix + bucket + ":pause")
             return paused_ms / 1000 if paused_ms > 0 else 0.0
-        rate = per_minute / 60.0
-        burst = max(burst or self.burst, cost)
-        ttl_ms = int(1000 * (burst / rate + 60))
-        keys = [self.prefix + bucket, self.prefix + bucket + ":pause"]
-        return float(self.script(keys=keys, args=[rate, burst, cost, ttl_ms]))
+        [wait] = self._take([(bucket, per_minute, max(burst or self.burst, cost), cost)])
+        return wait
 
     def take_each(self, requests: Sequence[tuple[str, float, int]]) -> list[float]:
-        pipe = self.client.pipeline(transaction=False)
-        for bucket, per_minute, burst in requests:
+        return self._take([(bucket, rate, burst, 1) for bucket, rate, burst in requests])
+
+    def _take(self, requests: Sequence[tuple[str, float, int, int]]) -> list[float]:
+        """One script call (one round trip) for every bucket."""
+        keys: list[str] = []
+        args: list[float | int] = []
+        for bucket, per_minute, burst, cost in requests:
             rate = per_minute / 60.0
-            ttl_ms = int(1000 * (burst / rate + 60))
-            keys = [self.prefix + bucket, self.prefix + bucket + ":pause"]
-            self.script(keys=keys, args=[rate, burst, 1, ttl_ms], client=pipe)
-        return [float(wait) for wait in pipe.execute()]
+            keys += [self.prefix + bucket, self.prefix + bucket + ":pause"]
+            args += [rate, burst, cost, int(1000 * (burst / rate + 60))]
+        if not keys:
+            return []
+        return [float(wait) for wait in self.script(keys=keys, args=args)]
 
     def pause(self, bucket: str, seconds: float) -> None:
         if seconds > 0:
