@@ -302,9 +302,11 @@ a AS (
   ON CONFLICT (idempotency_key) DO NOTHING
   RETURNING id, created_at),
 o AS (INSERT INTO outbox (topic, ref, created_at) SELECT :topic, a.id::text, a.created_at FROM a)
-SELECT i.n, c.id, a.id, e.id, e.status
+SELECT i.n, c.id, a.id,
+  -- scalar subqueries: one index probe per row (a join let the planner scan every action)
+  (SELECT id FROM actions e WHERE a.id IS NULL AND e.idempotency_key = i.key),
+  (SELECT status FROM actions e WHERE a.id IS NULL AND e.idempotency_key = i.key)
 FROM i LEFT JOIN c ON c.n = i.n LEFT JOIN a ON a.id = i.id
-LEFT JOIN actions e ON e.idempotency_key = i.key
 """).columns(column("n", Integer), column("campaign_id", Integer), column("inserted", Uuid),
              column("existing_id", Uuid), column("existing_status", String))
 
