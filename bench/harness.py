@@ -82,7 +82,8 @@ def gunicorn(app: str, env: dict[str, str], workers: int = 2) -> Iterator[str]:
     with tempfile.TemporaryFile() as log:
         process = subprocess.Popen(
             [binary, "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
-             "--worker-class", "gevent", "--worker-connections", str(WORKER_CONNECTIONS), "--backlog", "2048", app],
+             "--worker-class", "gevent", "--worker-connections", str(WORKER_CONNECTIONS),
+             "--backlog", "2048", app],
             cwd=ROOT, env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT,
             start_new_session=True,
         )

@@ -5,8 +5,9 @@
 Keys: ``sync_s`` (a full ``data sync`` of the source), ``index_mb`` (memory the ZIP index holds,
 by ``tracemalloc``), ``lookups_per_s``, ``p50_us``, ``p99_us`` (in-process lookups through the index
 cache, as the web app does them), and with HTTP ``http_rps``, ``http_p50_ms``, ``http_p99_ms``
-(``wrk`` at 64 connections against gunicorn, after a warm-up). Without ``--database-url``
-a throwaway SQLite database is used.
+(``wrk`` at 64 connections against gunicorn as ``actionwave web`` runs it, after a warm-up) and
+``http_open_p50_ms``, ``http_open_p99_ms`` (open loop at ``--rate`` requests/s over 64
+connections). Without ``--database-url`` a throwaway SQLite database is used.
 """
 
 from __future__ import annotations
@@ -17,8 +18,6 @@ import os
 import random
 import re
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -36,6 +35,8 @@ from actionwave.legislators.sources import read_source  # noqa: E402
 from actionwave.legislators.sync import store_snapshot  # noqa: E402
 from actionwave.migrate import upgrade  # noqa: E402
 from actionwave.services import Services  # noqa: E402
+from bench.harness import gunicorn  # noqa: E402
+from bench.openloop import open_loop_get  # noqa: E402
 
 WRK_SCRIPT = """
 zips = {%s}
@@ -63,29 +64,15 @@ def measure_lookups(cache: IndexCache, zips: list[str], count: int) -> dict[str,
             "p99_us": round(latencies[int(len(latencies) * 0.99)] / 1000, 2)}
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def measure_http(settings: Settings, zips: list[str], seconds: int) -> dict[str, float]:
-    port = free_port()
-    env = {**os.environ, **settings.to_env()}
-    server = subprocess.Popen(
-        [str(Path(sys.executable).with_name("gunicorn")), "--bind", f"127.0.0.1:{port}",
-         "--workers", str(os.cpu_count() or 2), "--worker-class", "gthread", "--threads", "8",
-         "web:create_app()"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    try:
-        url = f"http://127.0.0.1:{port}"
-        subprocess.run(["curl", "-sf", "--retry", "30", "--retry-connrefused", "--retry-delay",
-                        "0", "-o", "/dev/null", f"{url}/api/v1/legislators?zip=82001"],
-                       check=True, timeout=60)
+def measure_http(settings: Settings, zips: list[str], seconds: int,
+                 rate: float) -> dict[str, float]:
+    """Closed loop (wrk, 64 connections: the most the server answers, and latency at that
+    saturation), then open loop (requests sent at ``rate`` per second over 64 connections, each
+    timed from when it was due: the latency a supporter sees at that load)."""
+    with gunicorn("web:create_app()", settings.to_env()) as url:
         with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
             script.write(WRK_SCRIPT % ",".join(f'"{z}"' for z in zips[:2000]))
+
         def wrk(duration: int) -> str:
             return subprocess.run(
                 ["wrk", "-t", "2", "-c", "64", "-d", f"{duration}s", "--latency", "-s",
@@ -94,17 +81,21 @@ def measure_http(settings: Settings, zips: list[str], seconds: int) -> dict[str,
         wrk(2)  # warm-up: every worker builds its index on its first request
         output = wrk(seconds)
         os.unlink(script.name)
-    finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=30)
+        sample = random.sample(zips, min(2000, len(zips)))
+        opened = open_loop_get(url, rate, seconds, 64,
+                               lambda n: f"/api/v1/legislators?zip={sample[n % len(sample)]}")
 
     def latency(label: str) -> float:
         value, unit = re.search(rf"{label}\s+([\d.]+)(us|ms|s)", output).groups()  # type: ignore[union-attr]
         return round(float(value) * {"us": 0.001, "ms": 1, "s": 1000}[unit], 2)
 
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))  # type: ignore[union-attr]
+    open_summary = opened.summary()
     return {"http_rps": round(rps), "http_p50_ms": latency("50%"),
-            "http_p99_ms": latency("99%")}
+            "http_p99_ms": latency("99%"),
+            "http_open_rate_per_s": rate, "http_open_p50_ms": open_summary["p50_ms"],
+            "http_open_p99_ms": open_summary["p99_ms"],
+            "http_open_errors": sum(open_summary["errors"].values())}  # type: ignore[union-attr]
 
 
 def main() -> None:
@@ -113,6 +104,8 @@ def main() -> None:
     parser.add_argument("--database-url", default="")
     parser.add_argument("--source", default=str(ROOT.parent / "shared" / "data"))
     parser.add_argument("--no-http", action="store_true", help="skip the gunicorn/wrk part")
+    parser.add_argument("--rate", type=float, default=1000.0,
+                        help="open-loop requests per second (over 64 connections)")
     args = parser.parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="aw-bench-"))
     settings = Settings.from_env({}, instance_path=workdir, log_level="WARNING",
@@ -133,7 +126,7 @@ def main() -> None:
         result.update(measure_lookups(services.legislators, zips,
                                       200_000 if args.quick else 2_000_000))
         if not args.no_http and shutil.which("wrk"):
-            result.update(measure_http(settings, zips, 5 if args.quick else 15))
+            result.update(measure_http(settings, zips, 5 if args.quick else 15, args.rate))
     finally:
         services.close()
         shutil.rmtree(workdir, ignore_errors=True)

@@ -81,17 +81,19 @@ async def _read_response(reader: asyncio.StreamReader) -> int:
     return status
 
 
-def _request(host: str, path: str, body: bytes) -> bytes:
+def _post(host: str, path: str, body: bytes) -> bytes:
     return (
         f"POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n"
         f"Content-Length: {len(body)}\r\n\r\n"
     ).encode() + body
 
 
-async def _run(url: str, rate: float, seconds: float, connections: int,
-               make_body: Callable[[int], dict]) -> OpenLoopResult:
-    parts = urlsplit(url)
-    host, port = parts.hostname or "127.0.0.1", parts.port or 80
+def _get(host: str, path: str) -> bytes:
+    return f"GET {path} HTTP/1.1\r\nHost: {host}\r\n\r\n".encode()
+
+
+async def _run(host: str, port: int, rate: float, seconds: float, connections: int,
+               make_request: Callable[[int], bytes]) -> OpenLoopResult:
     result = OpenLoopResult(offered_per_s=rate, seconds=seconds)
     queue: asyncio.Queue = asyncio.Queue()
     workers = [asyncio.create_task(_connection(host, port, queue, result))
@@ -103,8 +105,7 @@ async def _run(url: str, rate: float, seconds: float, connections: int,
         delay = scheduled - time.perf_counter()
         if delay > 0:
             await asyncio.sleep(delay)
-        body = json.dumps(make_body(n)).encode()
-        queue.put_nowait((scheduled, _request(f"{host}:{port}", parts.path, body)))
+        queue.put_nowait((scheduled, make_request(n)))
     for _ in workers:
         queue.put_nowait(None)
     await asyncio.gather(*workers)
@@ -114,4 +115,16 @@ async def _run(url: str, rate: float, seconds: float, connections: int,
 def open_loop(url: str, rate: float, seconds: float, connections: int,
               make_body: Callable[[int], dict]) -> OpenLoopResult:
     """POST ``make_body(n)`` as JSON to ``url`` at ``rate`` requests/s for ``seconds``."""
-    return asyncio.run(_run(url, rate, seconds, connections, make_body))
+    parts = urlsplit(url)
+    host, port = parts.hostname or "127.0.0.1", parts.port or 80
+    return asyncio.run(_run(host, port, rate, seconds, connections, lambda n: _post(
+        f"{host}:{port}", parts.path, json.dumps(make_body(n)).encode())))
+
+
+def open_loop_get(base_url: str, rate: float, seconds: float, connections: int,
+                  make_path: Callable[[int], str]) -> OpenLoopResult:
+    """GET ``base_url + make_path(n)`` at ``rate`` requests/s for ``seconds``."""
+    parts = urlsplit(base_url)
+    host, port = parts.hostname or "127.0.0.1", parts.port or 80
+    return asyncio.run(_run(host, port, rate, seconds, connections,
+                            lambda n: _get(f"{host}:{port}", make_path(n))))
