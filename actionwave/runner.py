@@ -20,21 +20,16 @@ from actionwave.legislators.sources import SourceError, read_source
 from actionwave.legislators.sync import store_snapshot
 
 STOP_TIMEOUT_SECONDS = 15
-WORKER_CONNECTIONS = 1000  # open connections per web process
+GUNICORN_CONFIG = "python:web.gunicorn_conf"
 
 
 def exec_gunicorn(host: str, port: int, workers: int) -> None:
-    """Replace this process with gunicorn serving the app factory.
-
-    The workers are gevent's: a request mostly waits (on the group commit, on Redis), and
-    greenlets wait without the GIL hand-offs that made a thread pool's batch threads stall
-    under load (psycopg 3 cooperates with gevent by itself). Measured in bench/intake.py.
-    """
+    """Replace this process with gunicorn serving the app factory (settings in
+    ``web/gunicorn_conf.py``)."""
     gunicorn = shutil.which("gunicorn") or str(Path(sys.executable).with_name("gunicorn"))
     os.execv(gunicorn, [
-        gunicorn, "--bind", f"{host}:{port}", "--workers", str(workers),
-        "--worker-class", "gevent", "--worker-connections", str(WORKER_CONNECTIONS),
-        "--access-logfile", "-", "--graceful-timeout", "10", "web:create_app()",
+        gunicorn, "--config", GUNICORN_CONFIG, "--bind", f"{host}:{port}",
+        "--workers", str(workers), "--access-logfile", "-", "web:create_app()",
     ])
 
 

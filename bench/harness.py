@@ -19,7 +19,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from actionwave.runner import WORKER_CONNECTIONS
+from actionwave.runner import GUNICORN_CONFIG
 
 ROOT = Path(__file__).resolve().parents[1]
 SERVER_URL = os.environ.get("BENCH_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -74,16 +74,15 @@ def scratch_database() -> Iterator[str]:
 
 @contextmanager
 def gunicorn(app: str, env: dict[str, str], workers: int = 2) -> Iterator[str]:
-    """Serve ``app`` (a gunicorn app spec) on a free port, with the worker settings of
-    ``actionwave web`` (gevent workers); yields the base URL."""
+    """Serve ``app`` (a gunicorn app spec) on a free port with the settings ``actionwave web``
+    uses (``web/gunicorn_conf.py``); yields the base URL."""
     port = free_port()
     binary = shutil.which("gunicorn") or str(Path(sys.executable).with_name("gunicorn"))
     base = f"http://127.0.0.1:{port}"
     with tempfile.TemporaryFile() as log:
         process = subprocess.Popen(
-            [binary, "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
-             "--worker-class", "gevent", "--worker-connections", str(WORKER_CONNECTIONS),
-             "--backlog", "2048", app],
+            [binary, "--config", GUNICORN_CONFIG, "--bind", f"127.0.0.1:{port}",
+             "--workers", str(workers), "--backlog", "2048", app],
             cwd=ROOT, env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT,
             start_new_session=True,
         )
