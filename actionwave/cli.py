@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -90,6 +91,8 @@ def worker(settings: Settings, celery_args: tuple[str, ...]) -> None:
 
     if not is_supervised_child():
         sys.exit(supervise([sys.executable, "-m", "actionwave", "worker", *celery_args], "worker"))
+    if settings.worker_nice > 0:
+        os.nice(settings.worker_nice)
     create_celery(settings).worker_main(["worker", "--loglevel", settings.log_level, *celery_args])
 
 

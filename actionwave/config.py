@@ -45,6 +45,8 @@ class Settings:
     # Workers
     worker_pool: str = "threads"
     worker_concurrency: int = 4
+    # Unix nice increment for Celery workers: on a shared machine supporters' requests come first.
+    worker_nice: int = 10
     outbox_batch_size: int = 200
     outbox_poll_seconds: float = 0.2
     # Delivery engine (actionwave.delivery). Rates: 0 lifts the limit.

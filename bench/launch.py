@@ -187,7 +187,7 @@ def run(args: argparse.Namespace, database_url: str, work: Path) -> dict[str, An
         "baseline_accepted_per_s": head["baseline"]["accepted_per_s"],
         "ratio": head["ratio"],
         "drain_seconds": round(drain_seconds, 1), "seconds_per_scenario": args.seconds,
-        "gunicorn": "2 processes x 16 gthreads (both apps)",
+        "gunicorn": "2 gevent processes (both apps; web/gunicorn_conf.py)",
         "workers": f"{args.workers} x {args.threads} threads", "scenarios": results,
     }
 
