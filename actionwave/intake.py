@@ -48,6 +48,7 @@ STATES = frozenset(
     ).split()
 )
 CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+SURROGATES = re.compile("[\ud800-\udfff]")
 # Bidi embeddings, overrides and isolates: in a name they can make "Kit" display as someone else.
 BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
 TRUE = {"1", "true", "on", "yes"}
@@ -135,6 +136,8 @@ def _clean_text(name: str, value: str) -> str:
         raise FieldError(name, "must be a single line")
     if CONTROL_CHARS.search(value):
         raise FieldError(name, "contains control characters")
+    if SURROGATES.search(value):  # JSON can carry them ("\\ud800"); UTF-8 text cannot
+        raise FieldError(name, "contains invalid characters")
     if name != "message" and BIDI_CONTROLS.search(value):
         raise FieldError(name, "contains text-direction control characters")
     value = value.strip()

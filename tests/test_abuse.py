@@ -194,6 +194,14 @@ def test_text_direction_overrides_in_names_are_refused(client, url, name):
     assert response.status_code == 422 and response.get_json()["error"]["field"] == "last_name"
 
 
+@pytest.mark.parametrize("field", ["first_name", "message", "email"])
+def test_lone_surrogates_are_refused_by_field(client, url, field):
+    # Valid JSON ("\\ud800" escapes), but no UTF-8 text: PostgreSQL would refuse to store it.
+    body = json.dumps(person(**{field: "Kit\ud800@example.org"}))
+    response = client.post(url, data=body, content_type="application/json")
+    assert response.status_code == 422 and response.get_json()["error"]["field"] == field
+
+
 @pytest.mark.parametrize("name", [
     "👩\u200d👩\u200d👧",  # family emoji: zero-width joiners belong to it
     "Zoë",

@@ -97,7 +97,8 @@ def email_key() -> str | None:
     if not email:
         return None
     secret = services().settings.secret_key.encode()
-    return hashlib.sha256(secret + email.encode()).hexdigest()
+    # surrogatepass: a lone surrogate must not break the hash; the view then refuses the field.
+    return hashlib.sha256(secret + email.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def init_app(app: Flask, settings: Settings) -> None:
