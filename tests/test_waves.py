@@ -68,6 +68,8 @@ def test_organizer_creates_launches_pauses_and_cancels_a_wave(  # type: ignore[n
     ({"name": "x", "trigger": "time", "trigger_at": "tomorrow"}, "trigger_at"),
     ({"name": "", "segment": {}}, "name"),
     ({"name": "x", "pace_per_minute": "fast"}, "pace_per_minute"),
+    ({"name": "Wave \ud800"}, "name"),  # a lone surrogate: valid JSON, not storable text
+    ({"name": "x", "campaign": "c\udfff"}, "campaign"),
 ])
 def test_bad_wave_is_answered_with_the_field_to_fix(  # type: ignore[no-untyped-def]
     organizer, campaign_slug: str, body: dict, field: str,

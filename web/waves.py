@@ -6,6 +6,7 @@ page): a viewer token may read waves, an organizer token may also create and cha
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Any
 
@@ -37,6 +38,8 @@ def post_wave() -> tuple[Response, int]:
     data = request.get_json(silent=True)
     if not isinstance(data, dict):
         return error_response(400, "body", "send a JSON object")
+    if unstorable := _unstorable_field(data):
+        return error_response(400, unstorable, "contains invalid characters")
     session = db()
     try:
         campaign_id = session.scalar(select(Campaign.id).where(
@@ -56,6 +59,16 @@ def post_wave() -> tuple[Response, int]:
         return error_response(400, exc.field, exc.message)
     session.commit()
     return jsonify(wave_progress(session, wave.id)), 201
+
+
+def _unstorable_field(data: dict[str, Any]) -> str | None:
+    """The first field holding text that is not UTF-8 (JSON can carry lone surrogates)."""
+    for field, value in data.items():
+        try:
+            json.dumps([field, value], ensure_ascii=False).encode()
+        except UnicodeEncodeError:
+            return str(field).encode("utf-8", "replace").decode()
+    return None
 
 
 @bp.get("/waves/<int:wave_id>")
