@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 PORT   ?= 5000
 
-.PHONY: run test lint bench install chromium check-services clean
+.PHONY: run test lint bench install chromium nginx check-services clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -18,7 +18,7 @@ install: $(STAMP)
 run: install
 	$(BIN)/actionwave up --port $(PORT)
 
-test: install chromium check-services
+test: install chromium nginx check-services
 	$(BIN)/pytest
 
 lint: install
@@ -30,10 +30,16 @@ chromium:
 	  echo "installing Debian chromium and a CJK font for the browser tests"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; }
 
+# The proxy docker-compose runs (deploy/nginx) is tested and benchmarked with Debian's nginx.
+nginx:
+	@{ command -v nginx || test -x /usr/sbin/nginx; } >/dev/null 2>&1 || { \
+	  echo "installing Debian nginx for the proxy tests"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx >/dev/null; }
+
 check-services:
 	@$(BIN)/python -m tests.services
 
-bench: install
+bench: install nginx
 	@command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
 	$(BIN)/python bench/intake.py --quick
 

@@ -7,6 +7,7 @@ import os
 import secrets
 import shutil
 import socket
+import string
 import subprocess
 import sys
 import tempfile
@@ -94,6 +95,35 @@ def gunicorn(app: str, env: dict[str, str], workers: int = 2) -> Iterator[str]:
             process.wait(timeout=30)
 
 
+@contextmanager
+def nginx_proxy(upstream: str) -> Iterator[str]:
+    """``deploy/nginx/actionwave.conf.template`` (the compose proxy) in front of ``upstream``
+    (``http://host:port``) on a free port; yields its base URL."""
+    binary = shutil.which("nginx") or "/usr/sbin/nginx"
+    port = free_port()
+    with tempfile.TemporaryDirectory(prefix="aw-nginx-") as tmp:
+        os.chmod(tmp, 0o777)  # nginx workers run as an unprivileged user when started by root
+        server = string.Template((ROOT / "deploy/nginx/actionwave.conf.template").read_text())
+        (Path(tmp) / "actionwave.conf").write_text(server.safe_substitute(
+            WEB_UPSTREAM=upstream.removeprefix("http://"), LISTEN_PORT=str(port),
+            CACHE_DIR=f"{tmp}/cache"))
+        temp_paths = " ".join(f"{kind}_temp_path {tmp}/{kind};"
+                              for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
+        (Path(tmp) / "nginx.conf").write_text(
+            f"daemon off; worker_processes auto; pid {tmp}/nginx.pid; error_log {tmp}/error.log;\n"
+            f"events {{ worker_connections 1024; }}\n"
+            f"http {{ access_log off; {temp_paths} include {tmp}/actionwave.conf; }}\n")
+        process = subprocess.Popen([binary, "-p", tmp, "-c", f"{tmp}/nginx.conf"],
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        base = f"http://127.0.0.1:{port}"
+        try:
+            _wait_healthy(base, process, None)
+            yield base
+        finally:
+            process.terminate()
+            process.wait(timeout=30)
+
+
 def _wait_healthy(base: str, process: subprocess.Popen[bytes], log: Any) -> None:
     deadline = time.monotonic() + 30
     while True:
@@ -102,8 +132,8 @@ def _wait_healthy(base: str, process: subprocess.Popen[bytes], log: Any) -> None
                 return
         except OSError:
             if time.monotonic() > deadline or process.poll() is not None:
-                log.seek(0)
-                raise RuntimeError(f"gunicorn did not start: {log.read()[-2000:]!r}") from None
+                output = (log.seek(0), log.read()[-2000:])[1] if log else b""
+                raise RuntimeError(f"{process.args[0]} did not start: {output!r}") from None
             time.sleep(0.1)
 
 
