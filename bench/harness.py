@@ -79,7 +79,6 @@ def gunicorn(app: str, env: dict[str, str], workers: int = 2) -> Iterator[str]:
     uses (``web/gunicorn_conf.py``); yields the base URL."""
     port = free_port()
     binary = shutil.which("gunicorn") or str(Path(sys.executable).with_name("gunicorn"))
-    base = f"http://127.0.0.1:{port}"
     with tempfile.TemporaryFile() as log:
         process = subprocess.Popen(
             [binary, "--config", GUNICORN_CONFIG, "--bind", f"127.0.0.1:{port}",
@@ -87,12 +86,8 @@ def gunicorn(app: str, env: dict[str, str], workers: int = 2) -> Iterator[str]:
             cwd=ROOT, env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-        try:
-            _wait_healthy(base, process, log)
+        with _serving(process, port, log) as base:
             yield base
-        finally:
-            process.terminate()
-            process.wait(timeout=30)
 
 
 @contextmanager
@@ -115,13 +110,20 @@ def nginx_proxy(upstream: str) -> Iterator[str]:
             f"http {{ access_log off; {temp_paths} include {tmp}/actionwave.conf; }}\n")
         process = subprocess.Popen([binary, "-p", tmp, "-c", f"{tmp}/nginx.conf"],
                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        base = f"http://127.0.0.1:{port}"
-        try:
-            _wait_healthy(base, process, None)
+        with _serving(process, port, None) as base:
             yield base
-        finally:
-            process.terminate()
-            process.wait(timeout=30)
+
+
+@contextmanager
+def _serving(process: subprocess.Popen[bytes], port: int, log: Any) -> Iterator[str]:
+    """Yield the base URL once ``process`` answers /healthz on ``port``; stop it afterwards."""
+    base = f"http://127.0.0.1:{port}"
+    try:
+        _wait_healthy(base, process, log)
+        yield base
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
 
 
 def _wait_healthy(base: str, process: subprocess.Popen[bytes], log: Any) -> None:
