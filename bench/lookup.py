@@ -8,7 +8,8 @@ cache, as the web app does them), and with HTTP ``http_rps``, ``http_p50_ms``, `
 (``wrk`` at 64 connections against gunicorn as ``actionwave web`` runs it, after a warm-up) and
 ``http_open_p50_ms``, ``http_open_p99_ms`` (open loop at ``--rate`` requests/s over 64
 connections), and where nginx is installed ``http_proxy_rps``, ``http_proxy_p50_ms``,
-``http_proxy_p99_ms`` (wrk through ``deploy/nginx``, the proxy docker-compose runs in front).
+``http_proxy_p99_ms`` (wrk through ``deploy/nginx``, the proxy docker-compose runs in front) and
+``http_proxy_open_p50_ms``, ``http_proxy_open_p99_ms`` (open loop through it).
 Without ``--database-url`` a throwaway SQLite database is used.
 """
 
@@ -97,20 +98,23 @@ def measure_http(settings: Settings, zips: list[str], seconds: int,
     timed from when it was due: the latency a supporter sees at that load). Then, when nginx is
     installed, closed loop through the proxy that docker-compose puts in front (its cache)."""
     sample = random.sample(zips, min(2000, len(zips)))
-    result: dict[str, float] = {}
+
+    def open_loop(url: str, prefix: str) -> dict[str, float]:
+        summary = open_loop_get(url, rate, seconds, 64, lambda n: (
+            f"/api/v1/legislators?zip={sample[n % len(sample)]}")).summary()
+        return {f"{prefix}_open_p50_ms": summary["p50_ms"],  # type: ignore[dict-item]
+                f"{prefix}_open_p99_ms": summary["p99_ms"],
+                f"{prefix}_open_errors": sum(summary["errors"].values())}  # type: ignore[union-attr]
+
+    result: dict[str, float] = {"http_open_rate_per_s": rate}
     with gunicorn("web:create_app()", settings.to_env()) as url:
-        direct = wrk_lookups(url, sample, seconds)
-        result.update({f"http_{key}": value for key, value in direct.items()})
-        opened = open_loop_get(url, rate, seconds, 64,
-                               lambda n: f"/api/v1/legislators?zip={sample[n % len(sample)]}")
-        summary = opened.summary()
-        result.update({"http_open_rate_per_s": rate, "http_open_p50_ms": summary["p50_ms"],
-                       "http_open_p99_ms": summary["p99_ms"],
-                       "http_open_errors": sum(summary["errors"].values())})  # type: ignore[union-attr]
+        result.update({f"http_{k}": v for k, v in wrk_lookups(url, sample, seconds).items()})
+        result.update(open_loop(url, "http"))
         if shutil.which("nginx") or Path("/usr/sbin/nginx").exists():
             with nginx_proxy(url) as proxied:
-                through = wrk_lookups(proxied, sample, seconds)
-            result.update({f"http_proxy_{key}": value for key, value in through.items()})
+                result.update({f"http_proxy_{k}": v
+                               for k, v in wrk_lookups(proxied, sample, seconds).items()})
+                result.update(open_loop(proxied, "http_proxy"))
     return result
 
 
