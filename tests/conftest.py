@@ -21,7 +21,7 @@ from actionwave.config import Settings
 from actionwave.migrate import upgrade
 from actionwave.schema import metadata
 from actionwave.services import Services
-from tests.support import WorkerProcess
+from tests.support import RedisServer, WorkerProcess
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = Path(os.environ.get("ACTIONWAVE_SHARED_DATA", ROOT.parent / "shared" / "data"))
@@ -143,6 +143,15 @@ def app(settings: Settings, services: Services):  # type: ignore[no-untyped-def]
 @pytest.fixture
 def client(app):  # type: ignore[no-untyped-def]
     return app.test_client()
+
+
+@pytest.fixture
+def private_redis(tmp_path: Path) -> Iterator[RedisServer]:
+    """A Redis server of the test's own, on a free port, that the test may stop and start."""
+    server = RedisServer(tmp_path)
+    server.start()
+    yield server
+    server.stop()
 
 
 @pytest.fixture

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -75,14 +73,6 @@ def test_submission_reaches_a_real_worker_on_postgres_and_redis(client, campaign
     wait_for(lambda: client.get(body["status_url"]).get_json()["status"] != "accepted",
              message="the worker to resolve the action")
     assert outbox_size(committed_db) == 0
-
-
-@pytest.fixture
-def private_redis(tmp_path: Path) -> Iterator[RedisServer]:
-    server = RedisServer(tmp_path)
-    server.start()
-    yield server
-    server.stop()
 
 
 @pytest.mark.faults

@@ -67,14 +67,6 @@ class Load:
 
 
 @pytest.fixture
-def private_redis(tmp_path: Path) -> Iterator[RedisServer]:
-    server = RedisServer(tmp_path)
-    server.start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
 def stub() -> Iterator[SendGridStub]:
     with sendgrid_stub() as running:
         yield running
