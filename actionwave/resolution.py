@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from actionwave.db import dialect_insert
 from actionwave.legislators.geocoder import Geocoder
@@ -18,39 +20,84 @@ from actionwave.models import Action, Campaign, Supporter, Target
 
 def resolve_action(session: Session, action_id: uuid.UUID,
                    geocoder: Geocoder | None = None, index: ZipIndex | None = None) -> list[Target]:
-    """Store the legislators an accepted action goes to, and move it on. Flushes, does not commit:
-    the caller commits it together with the action's planned deliveries, so no crash can leave an
-    action resolved with nothing planned (a crash before the commit leaves it ``accepted``, and
-    the relay's sweep queues it again).
+    """Store the legislators an accepted action goes to, and move it on: ``resolve_actions``
+    for one action. Returns its targets."""
+    return resolve_actions(session, [action_id], geocoder, index)[0][1]
+
+
+def resolve_actions(session: Session, action_ids: Sequence[uuid.UUID],
+                    geocoder: Geocoder | None = None,
+                    index: ZipIndex | None = None) -> list[tuple[uuid.UUID, list[Target]]]:
+    """Store the legislators each accepted action goes to, and move it on. Flushes, does not
+    commit: the caller commits it together with the actions' planned deliveries, so no crash can
+    leave an action resolved with nothing planned (a crash before the commit leaves it
+    ``accepted``, and the relay's sweep queues it again).
 
     The supporter's ZIP is narrowed by the district they chose or, through ``geocoder``, by their
     street address. One district: status ``resolved`` with the targets of the campaign's
     chambers (a vacant seat has none). A split ZIP nothing decides, or a ZIP the crosswalk doesn't
     know: ``needs_address``, keeping the senators when the ZIP lies in one state.
 
-    Idempotent: an action past ``accepted`` is left as it is. Returns the action's targets either
-    way (empty for an unknown action). Raises ``NoSnapshot`` before the first data sync.
-    ``index``: the process's in-memory index of the current snapshot (``Services.legislators``);
-    without it the supporter's ZIP is read from the database.
+    A batch costs a handful of statements whatever its size (the relay hands actions over in
+    batches on launch day). Idempotent: an action past ``accepted`` is left as it is, and the
+    status only moves on from ``accepted`` in the database too, so two workers given the same
+    action do not undo each other. Returns each action's targets in the order given (empty for an
+    unknown action). Raises ``NoSnapshot`` before the first data sync. ``index``: the process's
+    in-memory index of the current snapshot (``Services.legislators``); without it the
+    supporters' ZIPs are read from the database.
     """
-    action = session.get(Action, action_id)
-    if action is None:
-        return []
-    if action.status == "accepted":
-        _resolve(session, action, geocoder, index)
+    actions = list(session.scalars(select(Action).where(
+        Action.id.in_(action_ids), Action.status == "accepted")))
+    if actions:
+        _resolve(session, actions, geocoder, index)
     session.flush()
-    return list(session.scalars(select(Target).where(Target.action_id == action_id)
-                                .order_by(Target.id)))
+    found: dict[uuid.UUID, list[Target]] = {action_id: [] for action_id in action_ids}
+    for target in session.scalars(select(Target).where(Target.action_id.in_(action_ids))
+                                  .order_by(Target.id)):
+        found[target.action_id].append(target)
+    return list(found.items())
 
 
-def _resolve(session: Session, action: Action, geocoder: Geocoder | None,
+def _resolve(session: Session, actions: list[Action], geocoder: Geocoder | None,
              index: ZipIndex | None) -> None:
-    supporter = session.get_one(Supporter, action.supporter_id)
-    chambers = session.scalar(select(Campaign.target_chambers)
-                              .where(Campaign.id == action.campaign_id)) or []
-    details = action.details or {}
+    supporters = {supporter.id: supporter for supporter in session.scalars(
+        select(Supporter).where(Supporter.id.in_({a.supporter_id for a in actions})))}
+    chambers = dict(session.execute(select(Campaign.id, Campaign.target_chambers).where(
+        Campaign.id.in_({a.campaign_id for a in actions}))).all())
     if index is None:
-        index = load_index(session, zips=[supporter.zip])
+        index = load_index(session, zips={s.zip for s in supporters.values()})
+    targets: list[dict[str, Any]] = []
+    outcomes: list[dict[str, Any]] = []
+    now = datetime.now(UTC)
+    for action in actions:
+        status, how, people = _decide(action, supporters[action.supporter_id],
+                                      chambers.get(action.campaign_id) or [], geocoder, index)
+        targets += [{"action_id": action.id, "bioguide_id": p["bioguide_id"],
+                     "chamber": p["chamber"], "state": p["state"], "district": p["district"],
+                     "name": p["name"], "cwc_office": p["cwc_office"], "info": dict(p)}
+                    for p in people]
+        outcome = {"status": status, "updated_at": now,
+                   "resolved_at": now if status == "resolved" else None,
+                   "details": {**(action.details or {}), "resolved_by": how}}
+        outcomes.append({"action_id": action.id, **outcome})
+        for key, value in outcome.items():  # what the UPDATE below writes, without reading it back
+            set_committed_value(action, key, value)
+    if targets:
+        insert = dialect_insert(session, Target.__table__).on_conflict_do_nothing(
+            index_elements=["action_id", "bioguide_id"])
+        session.execute(insert, targets)
+    table = Action.__table__
+    session.execute(
+        update(table).where(table.c.id == bindparam("action_id"), table.c.status == "accepted")
+        .values(status=bindparam("status"), updated_at=bindparam("updated_at"),
+                resolved_at=bindparam("resolved_at"), details=bindparam("details")),
+        outcomes)
+
+
+def _decide(action: Action, supporter: Supporter, chambers: list[str],
+            geocoder: Geocoder | None, index: ZipIndex) -> tuple[str, str, list[dict[str, Any]]]:
+    """The action's status, how its district was found, and the people it goes to."""
+    details = action.details or {}
     try:
         result = find_legislators(
             index, supporter.zip, geocoder=geocoder,
@@ -59,8 +106,7 @@ def _resolve(session: Session, action: Action, geocoder: Geocoder | None,
             state=details.get("state") or supporter.state,
         )
     except ZipNotFound:
-        _finish(session, action, "needs_address", "zip_not_found", [])
-        return
+        return "needs_address", "zip_not_found", []
     answer = result.answer
     one_state = len({d["state"] for d in answer["districts"]}) == 1
     people: list[dict[str, Any]] = []
@@ -68,24 +114,7 @@ def _resolve(session: Session, action: Action, geocoder: Geocoder | None,
         people += answer["senators"]
     if "house" in chambers and not answer["ambiguous"]:
         people += [rep for rep in answer["representatives"] if not rep.get("vacant")]
-    status = "needs_address" if answer["ambiguous"] else "resolved"
-    if not answer["ambiguous"]:
-        supporter.district = answer["districts"][0]["district"]
-    _finish(session, action, status, result.address_status, people)
-
-
-def _finish(session: Session, action: Action, status: str, how: str,
-            people: list[dict[str, Any]]) -> None:
-    if people:
-        rows = [{"action_id": action.id, "bioguide_id": p["bioguide_id"], "chamber": p["chamber"],
-                 "state": p["state"], "district": p["district"], "name": p["name"],
-                 "cwc_office": p["cwc_office"], "info": dict(p)} for p in people]
-        insert = dialect_insert(session, Target.__table__).values(rows)
-        session.execute(insert.on_conflict_do_nothing(index_elements=["action_id", "bioguide_id"]))
-    now = datetime.now(UTC)
-    session.execute(
-        update(Action).where(Action.id == action.id, Action.status == "accepted").values(
-            status=status, updated_at=now, resolved_at=now if status == "resolved" else None,
-            details={**(action.details or {}), "resolved_by": how},
-        )
-    )
+    if answer["ambiguous"]:
+        return "needs_address", result.address_status, people
+    supporter.district = answer["districts"][0]["district"]
+    return "resolved", result.address_status, people

@@ -14,7 +14,7 @@ from actionwave.delivery.mailing import MAIL_CHANNEL
 from actionwave.delivery.planning import plan_batch
 from actionwave.delivery.targets import TargetPlanner
 from actionwave.legislators.index import NoSnapshot
-from actionwave.resolution import resolve_action
+from actionwave.resolution import resolve_actions as resolve
 from tasks.delivery import deliver_due
 
 log = logging.getLogger(__name__)
@@ -31,8 +31,8 @@ def resolve_actions(self, action_ids: list[str]) -> None:  # type: ignore[no-unt
     try:
         with services.session() as session:
             index = services.legislators.get(session)
-            resolved = [(action_id, resolve_action(session, action_id, services.geocoder, index))
-                        for action_id in map(uuid.UUID, action_ids)]
+            resolved = resolve(session, [uuid.UUID(a) for a in action_ids], services.geocoder,
+                               index)
             plan_batch(session, services.settings, resolved, plan_targets)
     except (OperationalError, NoSnapshot) as exc:
         # Database unreachable, or no legislator data synced yet: the batch is idempotent, so

@@ -1,18 +1,19 @@
-"""``resolve_action``: an accepted action becomes Target rows and a status, once."""
+"""``resolve_action(s)``: an accepted action becomes Target rows and a status, once."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from actionwave.intake import ActionForm, submit_action
 from actionwave.legislators.geocoder import CensusGeocoder
 from actionwave.legislators.sources import read_source
 from actionwave.legislators.sync import store_snapshot
 from actionwave.models import Action, Campaign, Target
-from actionwave.resolution import resolve_action
+from actionwave.resolution import resolve_action, resolve_actions
 from tests.conftest import SHARED_DATA
 from tests.stubs.base import StubServer, serve
 from tests.stubs.census import CensusHandler
@@ -31,8 +32,8 @@ def census() -> Iterator[StubServer]:
 
 
 def submit(session, slug: str, zip_code: str, **extra) -> Action:  # type: ignore[no-untyped-def]
-    form = ActionForm(email=f"s{zip_code}@example.org", first_name="Ada", last_name="Lee",
-                      zip=zip_code, **extra)
+    extra.setdefault("email", f"s{zip_code}@example.org")
+    form = ActionForm(first_name="Ada", last_name="Lee", zip=zip_code, **extra)
     return session.get(Action, submit_action(session, slug, form).action_id)
 
 
@@ -103,3 +104,32 @@ def test_unknown_zip_needs_address(db_session, campaign_slug) -> None:
     assert action.status == "needs_address"
     assert action.details["resolved_by"] == "zip_not_found"
     assert db_session.scalar(select(Target).where(Target.action_id == action.id)) is None
+
+
+def test_a_batch_resolves_each_action_in_a_few_statements_whatever_its_size(
+        db_session, campaign_slug, services) -> None:
+    done = submit(db_session, campaign_slug, "82001")
+    resolve_action(db_session, done.id)
+    zips = ["82001", "02139", "94541", "20500"] * 5
+    batch = [submit(db_session, campaign_slug, z, email=f"b{n}@example.org")
+             for n, z in enumerate(zips)]
+    index = services.legislators.get(db_session)  # as the task passes it
+    unknown = uuid.uuid4()
+    ids = [done.id, unknown] + [a.id for a in batch]
+    statements: list[str] = []
+    listener = lambda *args: statements.append(args[2])  # noqa: E731  (before_cursor_execute)
+    event.listen(db_session.connection(), "before_cursor_execute", listener)
+    try:
+        resolved = resolve_actions(db_session, ids, index=index)
+    finally:
+        event.remove(db_session.connection(), "before_cursor_execute", listener)
+    assert len(statements) <= 7  # actions, supporters, campaigns, targets, status, districts, read
+    assert [action_id for action_id, _ in resolved] == ids
+    by_id = dict(resolved)
+    assert by_id[unknown] == []
+    assert sorted(t.cwc_office for t in by_id[done.id]) == ["HWY00", "SWY01", "SWY02"]
+    expected = {"82001": ("resolved", 3), "02139": ("needs_address", 2),
+                "94541": ("resolved", 2), "20500": ("needs_address", 0)}
+    for action, zip_code in zip(batch, zips, strict=True):
+        db_session.refresh(action)
+        assert (action.status, len(by_id[action.id])) == expected[zip_code]
