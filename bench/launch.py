@@ -4,7 +4,8 @@ gunicorn serves the intake on PostgreSQL + Redis while real ``actionwave worker`
 resolve, plan and deliver each action's confirmation mail to the SendGrid stub (its own process).
 wrk loads it closed-loop at 64 and 256 connections, then ``bench.openloop`` open-loop at a fixed
 arrival rate; the bare Flask + Celery ``.delay()`` app (bench/baseline_app.py) gets the same load
-in the same run, turn about. The pipeline is then drained and counted: ``accepted`` (202s the
+in the same run, turn about in rounds (both warmed up first; rates and latencies are the medians
+of the rounds). The pipeline is then drained and counted: ``accepted`` (202s the
 server answered, from its own counter, since wrk misses replies in flight when it stops),
 ``stored`` (action rows), ``resolved``, ``delivered`` (distinct confirmation keys at the stub),
 ``lost`` and ``duplicates`` (``drained`` is false when the drain timed out: then ``lost``
@@ -21,10 +22,12 @@ import argparse
 import json
 import re
 import secrets
+import statistics
 import sys
 import tempfile
 import time
 import urllib.request
+from collections import Counter
 from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import replace
@@ -74,30 +77,42 @@ def open_loop_run(url: str, rate: float, seconds: float, connections: int) -> di
     return summary
 
 
-def scenarios(args: argparse.Namespace) -> list[tuple[str, Callable[[str], dict[str, Any]]]]:
-    seconds = args.seconds
+def scenarios(args: argparse.Namespace) -> list[tuple[str, Callable[[str, float], dict[str, Any]]]]:
     return [
-        ("closed_64", lambda url: wrk(url, PATH, 64, seconds)),
-        ("closed_256", lambda url: wrk(url, PATH, 256, seconds)),
-        (f"open_{args.rate:g}_per_s", lambda url: open_loop_run(url, args.rate, seconds, 64)),
+        ("closed_64", lambda url, seconds: wrk(url, PATH, 64, round(seconds))),
+        ("closed_256", lambda url, seconds: wrk(url, PATH, 256, round(seconds))),
+        (f"open_{args.rate:g}_per_s",
+         lambda url, seconds: open_loop_run(url, args.rate, seconds, 64)),
     ]
 
 
+def combine(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """Rounds of one scenario on one app: counts summed, rates and latencies their medians."""
+    summed = {"accepted", "errors"}
+    return {key: sum(r[key] for r in runs) if key in summed
+            else round(statistics.median(r[key] for r in runs), 2) for key in runs[0]}
+
+
 def measure(args: argparse.Namespace, ours: str, baseline: str) -> dict[str, Any]:
-    """Each scenario on our intake, then the same on the baseline."""
+    """Each scenario in ``args.rounds`` rounds, turn about on our intake and on the baseline, so
+    that the workers' draining (on the same cores) weighs on both alike."""
+    for url in (ours, baseline):  # first requests import, connect and fill caches: not measured
+        wrk(url, PATH, 16, 2)
     results: dict[str, Any] = {}
     for name, load in scenarios(args):
-        before = intake_outcomes(ours)
-        mine = load(ours)
-        after = intake_outcomes(ours)
-        served = {k: v - before.get(k, 0) for k, v in after.items() if v - before.get(k, 0)}
-        base = load(baseline)
+        mine_runs, base_runs, served = [], [], Counter()
+        for _ in range(args.rounds):
+            before = intake_outcomes(ours)
+            mine_runs.append(load(ours, args.seconds / args.rounds))
+            served.update({k: v - before.get(k, 0) for k, v in intake_outcomes(ours).items()})
+            base_runs.append(load(baseline, args.seconds / args.rounds))
+        mine, base = combine(mine_runs), combine(base_runs)
         results[name] = {
-            **{k: round(v, 2) for k, v in mine.items()},
+            **mine,
             "accepted_client_seen": mine["accepted"],
             "accepted": served.get("accepted", 0),
-            "server_outcomes": served,
-            "baseline": {k: round(v, 2) for k, v in base.items()},
+            "server_outcomes": {k: v for k, v in served.items() if v},
+            "baseline": base,
             "ratio": round(mine["accepted_per_s"] / base["accepted_per_s"], 3),
         }
     return results
@@ -187,6 +202,7 @@ def run(args: argparse.Namespace, database_url: str, work: Path) -> dict[str, An
         "baseline_accepted_per_s": head["baseline"]["accepted_per_s"],
         "ratio": head["ratio"],
         "drain_seconds": round(drain_seconds, 1), "seconds_per_scenario": args.seconds,
+        "rounds": args.rounds,
         "gunicorn": "2 gevent processes (both apps; web/gunicorn_conf.py)",
         "workers": f"{args.workers} x {args.threads} threads", "scenarios": results,
     }
@@ -194,8 +210,11 @@ def run(args: argparse.Namespace, database_url: str, work: Path) -> dict[str, An
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--quick", action="store_true", help="2 s per scenario, under 60 s")
+    parser.add_argument("--quick", action="store_true",
+                        help="4 s per scenario in 2 rounds, about a minute")
     parser.add_argument("--seconds", type=int, default=30, help="per scenario and app")
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="each scenario's seconds split into rounds, turn about; medians kept")
     parser.add_argument("--rate", type=float, default=500.0, help="open-loop arrivals/s")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=4, help="threads per worker")
@@ -203,7 +222,7 @@ def main() -> None:
     parser.add_argument("--data", default=str(SHARED_DATA), help="legislator data source")
     args = parser.parse_args()
     if args.quick:
-        args.seconds, args.drain_timeout = 2, 30.0
+        args.seconds, args.rounds, args.drain_timeout = 4, 2, 30.0
     with scratch_database() as url, tempfile.TemporaryDirectory() as work:
         result = run(args, url, Path(work))
     print(json.dumps(result), flush=True)
