@@ -75,13 +75,14 @@ def measure_lookups(cache: IndexCache, zips: list[str], count: int) -> dict[str,
 
 
 def wrk_lookups(url: str, zips: list[str], seconds: int) -> dict[str, float]:
-    """wrk, closed loop at 64 connections, random ZIPs from ``zips``; after a warm-up."""
+    """wrk, closed loop at 64 connections, random ZIPs from ``zips``; after a warm-up. One wrk
+    thread: the load generator owns one of the machine's cores (``harness.nginx_proxy``)."""
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
         script.write(WRK_SCRIPT % ",".join(f'"{z}"' for z in zips))
 
     def run(duration: int) -> str:
         return subprocess.run(
-            ["wrk", "-t", "2", "-c", "64", "-d", f"{duration}s", "--latency", "-s",
+            ["wrk", "-t", "1", "-c", "64", "-d", f"{duration}s", "--latency", "-s",
              script.name, url], capture_output=True, text=True, check=True).stdout
 
     try:
