@@ -2,7 +2,7 @@
 
 In a scratch PostgreSQL database with the real legislator data (../shared/data) and organizer
 addresses for every legislator's office: N supporters submit through ``submit_action`` (spread
-over single-district ZIPs); ``resolve_action`` and ``plan_deliveries`` with the target planner
+over single-district ZIPs); ``resolve_actions`` and ``plan_batch`` with the target planner
 (``actionwave.delivery.targets``) turn each into letters to their legislators' offices plus a
 confirmation, timed as ``planning_seconds``. Real ``actionwave worker`` processes sharing one Redis
 then drain every delivery into the SendGrid stub through the real SendGrid mailer. Prints one JSON
@@ -91,7 +91,7 @@ def plan_some(settings: Settings, action_ids: list[str]) -> tuple[int, float, fl
     batches; returns the rows planned and the seconds spent resolving and planning."""
     from actionwave.delivery.planning import plan_batch
     from actionwave.delivery.targets import TargetPlanner
-    from actionwave.resolution import resolve_action
+    from actionwave.resolution import resolve_actions
     from actionwave.services import Services
 
     services = Services(settings)
@@ -101,8 +101,8 @@ def plan_some(settings: Settings, action_ids: list[str]) -> tuple[int, float, fl
         with services.session() as session:
             began = time.perf_counter()
             index = services.legislators.get(session)
-            resolved = [(action_id, resolve_action(session, action_id, index=index))
-                        for action_id in map(uuid.UUID, action_ids[start:start + TASK_BATCH])]
+            batch = [uuid.UUID(a) for a in action_ids[start:start + TASK_BATCH]]
+            resolved = resolve_actions(session, batch, index=index)
             middle = time.perf_counter()
             planned += plan_batch(session, settings, resolved, planner)
             resolving += middle - began
