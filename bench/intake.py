@@ -1,9 +1,11 @@
 """Intake throughput: Actionwave's durable POST .../actions against a bare Flask + Celery .delay().
 
 Both run under the same gunicorn settings in this process tree, loaded by wrk with the same
-connections, so the ratio means something on a noisy machine. Prints one JSON line.
+connections, so the ratio means something on a noisy machine; then open loop at a fixed arrival
+rate over as many connections (``open_*``: the latency a supporter sees at that load, timed from
+when each request was due). Rounds alternate between the apps. Prints one JSON line.
 
-    python bench/intake.py [--quick] [--connections 64] [--seconds 20] [--rounds 3]
+    python bench/intake.py [--quick] [--connections 64] [--seconds 20] [--rounds 3] [--rate 600]
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import secrets
 import statistics
 import sys
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -21,6 +24,7 @@ import redis
 import sqlalchemy as sa
 
 from bench.harness import REDIS_URL, ROOT, gunicorn, scratch_database, wrk
+from bench.openloop import open_loop
 
 SLUG = "hketo-certification-act"
 PATH = f"/api/v1/campaigns/{SLUG}/actions"
@@ -34,6 +38,17 @@ def load_campaign(url: str) -> None:
     with make_session_factory(engine)() as session:
         load(session, ROOT / "campaigns" / f"{SLUG}.yaml")
     engine.dispose()
+
+
+def open_loop_run(url: str, rate: float, seconds: float, connections: int) -> dict[str, Any]:
+    """Unique submissions POSTed to ``url`` at ``rate`` per second; the summary, errors summed."""
+    run = secrets.token_hex(3)
+    result = open_loop(url + PATH, rate, seconds, connections, lambda n: {
+        "email": f"o{run}-{n}@example.org", "first_name": "Open", "last_name": "Loop",
+        "zip": "60601"})
+    summary = result.summary()
+    summary["errors"] = sum(summary["errors"].values())  # type: ignore[union-attr]
+    return summary
 
 
 def stored_actions(url: str) -> int:
@@ -50,13 +65,17 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--seconds", type=int, default=15)
     parser.add_argument("--rounds", type=int, default=3, help="alternating rounds; medians kept")
+    parser.add_argument("--rate", type=float, default=600.0,
+                        help="open-loop arrivals per second (0: closed loop only)")
     parser.add_argument("--no-limits", action="store_true",
                         help="turn the per-IP and per-email abuse limits off (to see their cost)")
     args = parser.parse_args()
-    seconds, rounds = (4, 2) if args.quick else (args.seconds, args.rounds)
+    seconds, rounds = (3, 2) if args.quick else (args.seconds, args.rounds)
     namespace = f"aw-bench-{secrets.token_hex(3)}"
     ours: list[dict] = []
     baseline: list[dict] = []
+    ours_open: list[dict] = []
+    baseline_open: list[dict] = []
     with scratch_database() as url:
         load_campaign(url)
         env = {"DATABASE_URL": url, "BROKER_URL": REDIS_URL, "REDIS_URL": REDIS_URL,
@@ -70,13 +89,26 @@ def main() -> None:
             for _ in range(rounds):  # alternate, so drift on the machine hits both alike
                 ours.append(wrk(ours_url, PATH, args.connections, seconds))
                 baseline.append(wrk(base_url, PATH, args.connections, seconds))
+            for _ in range(rounds if args.rate else 0):
+                ours_open.append(open_loop_run(ours_url, args.rate, seconds, args.connections))
+                baseline_open.append(open_loop_run(base_url, args.rate, seconds,
+                                                   args.connections))
         stored = stored_actions(url)
     redis.Redis.from_url(REDIS_URL).delete(namespace)
 
     def median(runs: list[dict], key: str) -> float:
         return round(statistics.median(r[key] for r in runs), 2)
 
-    accepted = sum(r["accepted"] for r in ours)
+    accepted = sum(r["accepted"] for r in ours + ours_open)
+    open_figures = {
+        "open_rate_per_s": args.rate,
+        "open_p50_ms": median(ours_open, "p50_ms"),
+        "open_p99_ms": median(ours_open, "p99_ms"),
+        "open_errors": sum(r["errors"] for r in ours_open),
+        "baseline_open_p50_ms": median(baseline_open, "p50_ms"),
+        "baseline_open_p99_ms": median(baseline_open, "p99_ms"),
+        "baseline_open_errors": sum(r["errors"] for r in baseline_open),
+    } if args.rate else {}
     print(json.dumps({
         "accepted_per_s": median(ours, "accepted_per_s"),
         "p50_ms": median(ours, "p50_ms"),
@@ -93,6 +125,7 @@ def main() -> None:
         "rounds": rounds,
         "seconds_per_round": seconds,
         "abuse_limits": not args.no_limits,
+        **open_figures,
     }))
 
 

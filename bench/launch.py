@@ -43,8 +43,7 @@ from sqlalchemy import func, select
 
 from actionwave.config import Settings
 from bench.harness import REDIS_URL, gunicorn, scratch_database, wrk
-from bench.intake import PATH, load_campaign
-from bench.openloop import open_loop
+from bench.intake import PATH, load_campaign, open_loop_run
 from bench.pipeline import start_stub, start_workers, stub_stats
 
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
@@ -67,16 +66,6 @@ def intake_outcomes(base: str) -> dict[str, int]:
     with urllib.request.urlopen(f"{base}/metrics", timeout=30) as response:
         text = response.read().decode()
     return {outcome: int(float(n)) for outcome, n in ACCEPTED_RE.findall(text)}
-
-
-def open_loop_run(url: str, rate: float, seconds: float, connections: int) -> dict[str, Any]:
-    run = secrets.token_hex(3)
-    result = open_loop(url + PATH, rate, seconds, connections, lambda n: {
-        "email": f"o{run}-{n}@example.org", "first_name": "Open", "last_name": "Loop",
-        "zip": "60601"})
-    summary = result.summary()
-    summary["errors"] = sum(summary["errors"].values())  # type: ignore[union-attr]
-    return summary
 
 
 def scenarios(args: argparse.Namespace) -> list[tuple[str, Callable[[str, float], dict[str, Any]]]]:
