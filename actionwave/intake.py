@@ -179,9 +179,12 @@ class Submission:
 
 class SubmissionStore(Protocol):
     """Where the web intake stores rows made by ``submission_row``: ``store`` returns once the
-    row is committed, with its ``Submission``, or None when the campaign is unknown."""
+    row is committed, with its ``Submission``, or None when the campaign is unknown. ``close``
+    lets go of any connection it holds."""
 
     def store(self, row: dict[str, Any]) -> Submission | None: ...
+
+    def close(self) -> None: ...
 
 
 class SessionStore:
@@ -195,6 +198,9 @@ class SessionStore:
             [submission] = store_submissions(session.connection(), [row])
             session.commit()
             return submission
+
+    def close(self) -> None:
+        """Nothing to let go of: each row had a session of its own."""
 
 
 def accept_submission(store: SubmissionStore, campaign_slug: str, form: ActionForm, *,

@@ -105,5 +105,7 @@ class Services:
         return self.session_factory()
 
     def close(self) -> None:
+        if "submissions" in self.__dict__:
+            self.submissions.close()
         if "engine" in self.__dict__:
             self.engine.dispose()

@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.exc import DataError
 
 from actionwave.batching import Batcher, BatchTimeout
@@ -125,3 +125,16 @@ def test_an_unknown_campaign_and_a_bad_row_fail_only_their_own_requests(
     assert isinstance(results[9], DataError)
     assert all(r.created for n, r in enumerate(results) if n not in (5, 9))
     assert counts(services) == (18, 18, 18)
+
+
+def test_a_connection_that_died_between_batches_is_replaced_without_failing_a_request(
+        services: Services, campaign_slug: str, committed_db: Services):
+    writer = GroupCommitWriter(services.engine)
+    assert writer.store(row(campaign_slug, 0)).created
+    pid = writer._connection.connection.driver_connection.info.backend_pid  # type: ignore[union-attr]
+    with services.engine.connect() as admin:  # what a PostgreSQL restart does to it
+        admin.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+
+    assert writer.store(row(campaign_slug, 1)).created
+    assert counts(services) == (2, 2, 2)
+    writer.close()
