@@ -7,6 +7,7 @@ import os
 import secrets
 import shutil
 import socket
+import statistics
 import string
 import subprocess
 import sys
@@ -46,6 +47,14 @@ done = function(summary, latency, requests)
   io.stderr:write("WRKJSON " .. out .. "\\n")
 end
 """
+
+
+def combine(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """Rounds of one load on one app: counts (``accepted``, ``errors``) summed, every other
+    figure the median of the rounds."""
+    summed = {"accepted", "errors"}
+    return {key: sum(r[key] for r in runs) if key in summed
+            else round(statistics.median(r[key] for r in runs), 2) for key in runs[0]}
 
 
 def free_port() -> int:

@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import json
 import secrets
-import statistics
 import sys
 from pathlib import Path
 from typing import Any
@@ -23,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import redis
 import sqlalchemy as sa
 
-from bench.harness import REDIS_URL, ROOT, gunicorn, scratch_database, wrk
+from bench.harness import REDIS_URL, ROOT, combine, gunicorn, scratch_database, wrk
 from bench.openloop import open_loop
 
 SLUG = "hketo-certification-act"
@@ -96,31 +95,32 @@ def main() -> None:
         stored = stored_actions(url)
     redis.Redis.from_url(REDIS_URL).delete(namespace)
 
-    def median(runs: list[dict], key: str) -> float:
-        return round(statistics.median(r[key] for r in runs), 2)
-
+    mine, base = combine(ours), combine(baseline)
     accepted = sum(r["accepted"] for r in ours + ours_open)
-    open_figures = {
-        "open_rate_per_s": args.rate,
-        "open_p50_ms": median(ours_open, "p50_ms"),
-        "open_p99_ms": median(ours_open, "p99_ms"),
-        "open_errors": sum(r["errors"] for r in ours_open),
-        "baseline_open_p50_ms": median(baseline_open, "p50_ms"),
-        "baseline_open_p99_ms": median(baseline_open, "p99_ms"),
-        "baseline_open_errors": sum(r["errors"] for r in baseline_open),
-    } if args.rate else {}
+    open_figures: dict[str, Any] = {}
+    if args.rate:
+        mine_open, base_open = combine(ours_open), combine(baseline_open)
+        open_figures = {
+            "open_rate_per_s": args.rate,
+            "open_p50_ms": mine_open["p50_ms"],
+            "open_p99_ms": mine_open["p99_ms"],
+            "open_errors": mine_open["errors"],
+            "baseline_open_p50_ms": base_open["p50_ms"],
+            "baseline_open_p99_ms": base_open["p99_ms"],
+            "baseline_open_errors": base_open["errors"],
+        }
     print(json.dumps({
-        "accepted_per_s": median(ours, "accepted_per_s"),
-        "p50_ms": median(ours, "p50_ms"),
-        "p99_ms": median(ours, "p99_ms"),
+        "accepted_per_s": mine["accepted_per_s"],
+        "p50_ms": mine["p50_ms"],
+        "p99_ms": mine["p99_ms"],
         "max_ms": max(r["max_ms"] for r in ours),
-        "errors": sum(r["errors"] for r in ours),
+        "errors": mine["errors"],
         "accepted": accepted,
         "stored": stored,
-        "baseline_accepted_per_s": median(baseline, "accepted_per_s"),
-        "baseline_p50_ms": median(baseline, "p50_ms"),
-        "baseline_p99_ms": median(baseline, "p99_ms"),
-        "ratio": round(median(ours, "accepted_per_s") / median(baseline, "accepted_per_s"), 3),
+        "baseline_accepted_per_s": base["accepted_per_s"],
+        "baseline_p50_ms": base["p50_ms"],
+        "baseline_p99_ms": base["p99_ms"],
+        "ratio": round(mine["accepted_per_s"] / base["accepted_per_s"], 3),
         "connections": args.connections,
         "rounds": rounds,
         "seconds_per_round": seconds,

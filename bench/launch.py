@@ -24,7 +24,6 @@ import argparse
 import json
 import re
 import secrets
-import statistics
 import sys
 import tempfile
 import time
@@ -42,7 +41,7 @@ import redis
 from sqlalchemy import func, select
 
 from actionwave.config import Settings
-from bench.harness import REDIS_URL, gunicorn, scratch_database, wrk
+from bench.harness import REDIS_URL, combine, gunicorn, scratch_database, wrk
 from bench.intake import PATH, load_campaign, open_loop_run
 from bench.pipeline import start_stub, start_workers, stub_stats
 
@@ -75,13 +74,6 @@ def scenarios(args: argparse.Namespace) -> list[tuple[str, Callable[[str, float]
         (f"open_{args.rate:g}_per_s",
          lambda url, seconds: open_loop_run(url, args.rate, seconds, 64)),
     ]
-
-
-def combine(runs: list[dict[str, Any]]) -> dict[str, Any]:
-    """Rounds of one scenario on one app: counts summed, rates and latencies their medians."""
-    summed = {"accepted", "errors"}
-    return {key: sum(r[key] for r in runs) if key in summed
-            else round(statistics.median(r[key] for r in runs), 2) for key in runs[0]}
 
 
 def measure(args: argparse.Namespace, ours: str, baseline: str) -> dict[str, Any]:

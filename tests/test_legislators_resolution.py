@@ -117,7 +117,10 @@ def test_a_batch_resolves_each_action_in_a_few_statements_whatever_its_size(
     unknown = uuid.uuid4()
     ids = [done.id, unknown] + [a.id for a in batch]
     statements: list[str] = []
-    listener = lambda *args: statements.append(args[2])  # noqa: E731  (before_cursor_execute)
+
+    def listener(_conn, _cursor, statement, *_args) -> None:  # type: ignore[no-untyped-def]
+        statements.append(statement)
+
     event.listen(db_session.connection(), "before_cursor_execute", listener)
     try:
         resolved = resolve_actions(db_session, ids, index=index)
