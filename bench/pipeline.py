@@ -26,6 +26,7 @@ import tempfile
 import time
 import urllib.request
 import uuid
+from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -111,10 +112,12 @@ def plan_some(settings: Settings, action_ids: list[str]) -> tuple[int, float, fl
     return planned, resolving, planning
 
 
-def start_stub() -> tuple[subprocess.Popen[bytes], str]:
+def start_stub(niceness: int = 0) -> tuple[subprocess.Popen[bytes], str]:
+    """The SendGrid stub in a process of its own, at ``niceness``; returns it and its URL."""
     port = free_port()
     process = subprocess.Popen([sys.executable, "-m", "tests.stubs.sendgrid", "--port", str(port)],
-                               cwd=ROOT, stdout=subprocess.PIPE)
+                               cwd=ROOT, stdout=subprocess.PIPE,
+                               preexec_fn=lambda: os.nice(niceness) if niceness else None)
     assert process.stdout is not None
     url = json.loads(process.stdout.readline())["url"]
     return process, url
@@ -125,20 +128,24 @@ def stub_stats(url: str) -> dict[str, Any]:
         return json.loads(response.read())
 
 
-def start_workers(settings: Settings, count: int, logs: Path) -> list[subprocess.Popen[bytes]]:
+def start_workers(settings: Settings, count: int, logs: Path, *,
+                  command: Sequence[str] = ("-m", "actionwave", "worker"),
+                  name: str = "worker") -> list[subprocess.Popen[bytes]]:
+    """``count`` Celery workers (``python <command>``) with ``settings`` in their environment;
+    returns once each has logged that it is ready (its log is ``logs/<name>-<n>.log``)."""
     env = {**os.environ, **settings.to_env()}
     workers = []
     for n in range(count):
-        log = (logs / f"worker-{n}.log").open("wb")
+        log = (logs / f"{name}-{n}.log").open("wb")
         workers.append(subprocess.Popen(
-            [sys.executable, "-m", "actionwave", "worker", "--without-heartbeat",
-             "--without-gossip", "--without-mingle"],
+            [sys.executable, *command, "--without-heartbeat", "--without-gossip",
+             "--without-mingle"],
             cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True))
     deadline = time.monotonic() + 60
     for n in range(count):
-        while b"ready." not in (logs / f"worker-{n}.log").read_bytes():
+        while b"ready." not in (logs / f"{name}-{n}.log").read_bytes():
             if time.monotonic() > deadline:
-                raise RuntimeError(f"worker {n} not ready; see {logs}")
+                raise RuntimeError(f"{name} {n} not ready; see {logs}")
             time.sleep(0.1)
     return workers
 
