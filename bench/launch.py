@@ -12,8 +12,9 @@ drained and counted: ``accepted`` (202s the server answered, from its own counte
 misses replies in flight when it stops), ``stored`` (action rows), ``resolved``, ``delivered``
 (distinct confirmation keys at the stub), ``lost`` and ``duplicates`` (``drained`` is false when
 the drain timed out: then ``lost`` counts what was still on its way); ``baseline_delivered`` is
-the baseline's distinct mails at the stub. Prints one JSON line; the headline figures are the
-closed loop at 64 connections, each scenario is under ``scenarios``.
+the baseline's distinct mails at the stub (warm-up included, as in ``accepted``). Prints one
+JSON line; the headline figures are the closed loop at 64 connections, each scenario is under
+``scenarios``.
 
     python bench/launch.py --quick          # whole run under 60 s
     python bench/launch.py --seconds 30 --rate 600
