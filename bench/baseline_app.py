@@ -22,8 +22,8 @@ from sendgrid.helpers.mail import CustomArg, Mail
 
 celery = Celery("baseline", broker=os.environ.get("BROKER_URL", "redis://127.0.0.1:6379/0"))
 celery.conf.task_default_queue = os.environ.get("NAMESPACE", "baseline")
-sendgrid = SendGridAPIClient(api_key=os.environ.get("SENDGRID_API_KEY"),
-                             host=os.environ.get("SENDGRID_API_HOST", "https://api.sendgrid.com"))
+mail_client = SendGridAPIClient(api_key=os.environ.get("SENDGRID_API_KEY"),
+                                host=os.environ.get("SENDGRID_API_HOST", "https://api.sendgrid.com"))
 
 
 @celery.task(name="baseline.process")
@@ -34,7 +34,7 @@ def process(payload: dict[str, Any]) -> None:
                 plain_text_content=f"Hi {payload.get('first_name', '')}, thank you for writing"
                                    " to your legislators.")
     mail.add_custom_arg(CustomArg("aw_key", f"baseline:{payload['email']}", p=0))
-    sendgrid.send(mail)
+    mail_client.send(mail)
 
 
 def create_app() -> Flask:

@@ -197,7 +197,7 @@ def run(args: argparse.Namespace, database_url: str, work: Path) -> dict[str, An
         accepted = intake_outcomes(ours).get("accepted", 0)
         counts, drain_seconds = drain(settings, mail_url, args.drain_timeout)
         baseline_delivered = drain_baseline(base_settings.namespace, mail_url, args.drain_timeout)
-    redis.Redis.from_url(REDIS_URL).delete(namespace, f"{namespace}-baseline")
+    redis.Redis.from_url(REDIS_URL).delete(namespace, base_settings.namespace)
     head = results["closed_64"]
     return {
         "accepted_per_s": head["accepted_per_s"], "p50_ms": head["p50_ms"],
