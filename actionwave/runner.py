@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 
 import click
@@ -76,7 +77,8 @@ def run_all(settings: Settings, host: str, port: int, campaign_file: Path | None
         "beat": [*me, "beat"],
     }
     children = {
-        name: subprocess.Popen(cmd, start_new_session=True, preexec_fn=_die_with_parent)
+        name: subprocess.Popen(cmd, start_new_session=True,
+                               preexec_fn=die_with_parent(os.getpid()))
         for name, cmd in commands.items()
     }
     stopping = False
@@ -106,13 +108,21 @@ def run_all(settings: Settings, host: str, port: int, campaign_file: Path | None
     return exit_code
 
 
-def _die_with_parent() -> None:
-    """Ask Linux to SIGTERM this child if `actionwave up` itself is killed (even by SIGKILL)."""
-    if sys.platform.startswith("linux"):
-        import ctypes
+def die_with_parent(parent: int) -> Callable[[], None]:
+    """A ``preexec_fn``: ask Linux to SIGTERM the child if ``parent`` (the pid starting it) dies,
+    even by SIGKILL. If it died between the fork and the request, no signal would ever come:
+    the child then ends before it runs anything."""
 
-        pr_set_pdeathsig = 1
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
+    def arrange() -> None:
+        if sys.platform.startswith("linux"):
+            import ctypes
+
+            pr_set_pdeathsig = 1
+            ctypes.CDLL("libc.so.6", use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
+        if os.getppid() != parent:
+            os._exit(1)
+
+    return arrange
 
 
 def healthy(url: str) -> bool:
@@ -174,9 +184,13 @@ def supervise(argv: list[str], name: str) -> int:
     signal.signal(signal.SIGINT, stop)
     backoff = 1.0
     while True:
+        if stopping:  # asked to stop before the child (re)started
+            return 0
         started = time.monotonic()
         child = subprocess.Popen(argv, env={**os.environ, SUPERVISED_CHILD: "1"},
-                                 preexec_fn=_die_with_parent)
+                                 preexec_fn=die_with_parent(os.getpid()))
+        if stopping and child.poll() is None:
+            child.send_signal(signal.SIGTERM)  # it came while the child was starting: pass it on
         code = child.wait()
         if stopping or code == 0:
             return code

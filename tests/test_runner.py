@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
@@ -9,6 +10,7 @@ import textwrap
 import time
 from pathlib import Path
 
+from actionwave.runner import die_with_parent
 from tests.support import wait_for
 
 SUPERVISE = textwrap.dedent("""
@@ -43,3 +45,17 @@ def test_a_dying_child_is_started_again_and_sigterm_stops_it(tmp_path: Path):
     log = supervisor.stderr.read()
     supervisor.stderr.close()
     assert log.count("child exited with code 1; starting it again") == 2
+
+
+def test_a_child_whose_parent_died_before_it_was_tied_to_it_ends_before_running(tmp_path: Path):
+    """A parent killed between the fork and the child's PR_SET_PDEATHSIG sends no signal: the
+    child must notice (here: its parent is not the pid it was started for) and end at once."""
+    ran = tmp_path / "ran"
+    child = subprocess.Popen([sys.executable, "-c", f"open({str(ran)!r}, 'w')"],
+                             preexec_fn=die_with_parent(os.getpid() + 1))
+    assert child.wait(timeout=10) == 1
+    assert not ran.exists()
+    tied = subprocess.Popen([sys.executable, "-c", f"open({str(ran)!r}, 'w')"],
+                            preexec_fn=die_with_parent(os.getpid()))
+    assert tied.wait(timeout=10) == 0
+    assert ran.exists()
