@@ -18,13 +18,6 @@ from actionwave.legislators.lookup import ZipNotFound, find_legislators
 from actionwave.models import Action, Campaign, Supporter, Target
 
 
-def resolve_action(session: Session, action_id: uuid.UUID,
-                   geocoder: Geocoder | None = None, index: ZipIndex | None = None) -> list[Target]:
-    """Store the legislators an accepted action goes to, and move it on: ``resolve_actions``
-    for one action. Returns its targets."""
-    return resolve_actions(session, [action_id], geocoder, index)[0][1]
-
-
 def resolve_actions(session: Session, action_ids: Sequence[uuid.UUID],
                     geocoder: Geocoder | None = None,
                     index: ZipIndex | None = None) -> list[tuple[uuid.UUID, list[Target]]]:

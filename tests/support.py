@@ -1,4 +1,4 @@
-"""Helpers for tests: real worker processes, a private Redis, and polling."""
+"""Helpers for tests: real worker processes, a private Redis, polling, one action resolved."""
 
 from __future__ import annotations
 
@@ -10,13 +10,19 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
 import pytest
+from sqlalchemy.orm import Session
 
 from actionwave.config import Settings
+from actionwave.legislators.geocoder import Geocoder
+from actionwave.legislators.index import ZipIndex
+from actionwave.models import Target
+from actionwave.resolution import resolve_actions
 
 T = TypeVar("T")
 
@@ -109,3 +115,10 @@ class RedisServer:
         if self.process and self.process.poll() is None:
             self.process.terminate()
             self.process.wait(timeout=10)
+
+
+def resolve_action(session: Session, action_id: uuid.UUID, geocoder: Geocoder | None = None,
+                   index: ZipIndex | None = None) -> list[Target]:
+    """``resolve_actions`` for one action: its targets."""
+    [(_, targets)] = resolve_actions(session, [action_id], geocoder, index)
+    return targets

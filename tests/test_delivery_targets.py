@@ -17,7 +17,7 @@ from actionwave.delivery.targets import TargetPlanner
 from actionwave.intake import parse_action_form, submit_action
 from actionwave.messages.models import TargetAddress
 from actionwave.models import Action, Campaign, Delivery
-from actionwave.resolution import resolve_action
+from tests.support import resolve_action
 
 OWN_WORDS = "My family is in Hong Kong. {{ not a template }}"
 CWC = {"cwc_api_url": "http://127.0.0.1:9/v2", "cwc_api_key": "k"}

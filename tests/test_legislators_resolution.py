@@ -1,4 +1,4 @@
-"""``resolve_action(s)``: an accepted action becomes Target rows and a status, once."""
+"""``resolve_actions``: an accepted action becomes Target rows and a status, once."""
 
 from __future__ import annotations
 
@@ -13,10 +13,11 @@ from actionwave.legislators.geocoder import CensusGeocoder
 from actionwave.legislators.sources import read_source
 from actionwave.legislators.sync import store_snapshot
 from actionwave.models import Action, Campaign, Target
-from actionwave.resolution import resolve_action, resolve_actions
+from actionwave.resolution import resolve_actions
 from tests.conftest import SHARED_DATA
 from tests.stubs.base import StubServer, serve
 from tests.stubs.census import CensusHandler
+from tests.support import resolve_action
 
 
 @pytest.fixture(scope="module", autouse=True)
