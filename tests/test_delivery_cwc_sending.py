@@ -24,11 +24,10 @@ from actionwave.delivery.recovery import expire_leases, in_doubt_report
 from actionwave.delivery.targets import TargetPlanner
 from actionwave.intake import parse_action_form, submit_action
 from actionwave.models import Delivery
-from actionwave.resolution import resolve_action
 from actionwave.services import Services
 from tests.stubs.base import StubServer
 from tests.stubs.cwc import API_KEY, cwc_stub
-from tests.support import wait_for
+from tests.support import resolve_action, wait_for
 from tests.test_cwc import MESSAGE, PERSON
 
 
