@@ -28,3 +28,18 @@ def post_request(worker: Any, req: Any, environ: Any, resp: Any) -> None:
     import gevent
 
     gevent.idle()
+
+
+def post_worker_init(worker: Any) -> None:
+    """Exempt what the app loaded at start from the garbage collector's full passes.
+
+    Each full (oldest-generation) collection walked every object the app holds (about 107,000
+    once its ~1,000 modules are imported): under load about one every 5 s per process, each
+    stopping every request in that process for 80 to 107 ms, enough to set the p99 by itself.
+    ``gc.freeze()`` moves what exists now out of the collector's sight (none of it is garbage: it
+    lives as long as the process); later full passes take under 9 ms. Intake at 64 connections,
+    six alternated rounds (2026-11-29): p99 68.8 ms before, 53.8 ms after, lower in every round.
+    """
+    import gc
+
+    gc.freeze()
