@@ -6,6 +6,7 @@ An answer is the lookup JSON: ``{"zip", "ambiguous", "districts", "senators",
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
 import math
@@ -181,3 +182,9 @@ class IndexCache:
             raise NoSnapshot("no legislator data loaded yet")
         if self._index is None or self._index.snapshot_id != snapshot_id:
             self._index = load_index(session)
+            # It lives as long as its snapshot: out of the garbage collector's sight, its
+            # ~136,000 objects no longer lengthen every full pass (45 to 73 ms each, idle). ZIP
+            # lookups straight to gunicorn, five alternated rounds (2026-11-29): p99.9 43.3 ms
+            # before, 33.2 after; max 56.9 and 37.4. An index replaced later is still freed: it
+            # holds no reference cycles, so reference counting takes it.
+            gc.freeze()
