@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from sqlalchemy import event, select
@@ -137,3 +139,62 @@ def test_a_batch_resolves_each_action_in_a_few_statements_whatever_its_size(
     for action, zip_code in zip(batch, zips, strict=True):
         db_session.refresh(action)
         assert (action.status, len(by_id[action.id])) == expected[zip_code]
+
+
+def test_a_fresh_batch_takes_its_targets_from_the_insert_without_reading_them_back(
+        db_session, campaign_slug, services) -> None:
+    # Read back by ``action_id IN (...)``, they cost a scan of the whole table whenever
+    # PostgreSQL has no statistics yet (a fresh database on launch day).
+    batch = [submit(db_session, campaign_slug, "82001", email=f"f{n}@example.org")
+             for n in range(4)]
+    statements: list[str] = []
+
+    def listener(_conn, _cursor, statement, *_args) -> None:  # type: ignore[no-untyped-def]
+        statements.append(statement)
+
+    event.listen(db_session.connection(), "before_cursor_execute", listener)
+    try:
+        resolved = resolve_actions(db_session, [a.id for a in batch],
+                                   index=services.legislators.get(db_session))
+    finally:
+        event.remove(db_session.connection(), "before_cursor_execute", listener)
+    assert not [s for s in statements if s.startswith("SELECT") and "FROM targets" in s]
+    for action, (action_id, targets) in zip(batch, resolved, strict=True):
+        assert action_id == action.id
+        assert [t.chamber for t in targets] == ["senate", "senate", "house"]
+        assert [t.id for t in targets] == sorted(t.id for t in targets)
+        assert all(t.action_id == action.id for t in targets)
+
+
+def test_a_worker_racing_another_for_the_same_action_returns_the_targets_the_other_stored(
+        services, campaign_slug) -> None:
+    with services.session() as session:
+        action_id = submit(session, campaign_slug, "82001", email="race@example.org").id
+    index = services.legislators.get()
+    first, second = services.session(), services.session()
+    try:
+        [(_, mine)] = resolve_actions(first, [action_id], index=index)  # not committed yet
+        second_pid = second.connection().exec_driver_sql("SELECT pg_backend_pid()").scalar()
+        with ThreadPoolExecutor(1) as pool:
+            # The second worker still finds the action ``accepted`` and waits on the first's
+            # row locks; once the first commits, its inserts and update change nothing.
+            racing = pool.submit(resolve_actions, second, [action_id], index=index)
+            _wait_until_blocked(services, second_pid)
+            first.commit()
+            [(_, theirs)] = racing.result(timeout=30)
+        assert len(mine) == 3
+        assert [(t.id, t.bioguide_id) for t in theirs] == [(t.id, t.bioguide_id) for t in mine]
+    finally:
+        first.close()
+        second.close()
+
+
+def _wait_until_blocked(services, pid: int) -> None:  # type: ignore[no-untyped-def]
+    with services.engine.connect() as conn:
+        for _ in range(200):
+            waiting = conn.exec_driver_sql(
+                "SELECT wait_event_type FROM pg_stat_activity WHERE pid = %s", (pid,)).scalar()
+            if waiting == "Lock":
+                return
+            time.sleep(0.05)
+    raise AssertionError("the second worker never waited for the first")
