@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections import Counter
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -68,13 +69,11 @@ def _resolve(session: Session, actions: list[Action], geocoder: Geocoder | None,
     if index is None:
         index = load_index(session, zips={s.zip for s in supporters.values()})
     targets: list[dict[str, Any]] = []
-    planned: dict[uuid.UUID, int] = {}
     outcomes: list[dict[str, Any]] = []
     now = datetime.now(UTC)
     for action in actions:
         status, how, people = _decide(action, supporters[action.supporter_id],
                                       chambers.get(action.campaign_id) or [], geocoder, index)
-        planned[action.id] = len(people)
         targets += [{"action_id": action.id, "bioguide_id": p["bioguide_id"],
                      "chamber": p["chamber"], "state": p["state"], "district": p["district"],
                      "name": p["name"], "cwc_office": p["cwc_office"], "info": dict(p)}
@@ -100,6 +99,7 @@ def _resolve(session: Session, actions: list[Action], geocoder: Geocoder | None,
         .values(status=bindparam("status"), updated_at=bindparam("updated_at"),
                 resolved_at=bindparam("resolved_at"), details=bindparam("details")),
         outcomes)
+    planned = Counter(row["action_id"] for row in targets)
     return {action_id: rows for action_id, rows in inserted.items()
             if len(rows) == planned[action_id]}
 
