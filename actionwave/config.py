@@ -12,6 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
+MAX_SURGE_HOLD_SECONDS = 60.0
+
 
 class SettingsError(ValueError):
     """A setting in the environment has a value we cannot use."""
@@ -49,6 +51,10 @@ class Settings:
     worker_nice: int = 10
     outbox_batch_size: int = 200
     outbox_poll_seconds: float = 0.2
+    # Intake first (actionwave.surge): while more actions than this arrive per second, the relay
+    # leaves new ones in the outbox for up to SURGE_HOLD_SECONDS (at most 60); 0 turns it off.
+    surge_submissions_per_s: float = 300.0
+    surge_hold_seconds: float = 30.0
     # Delivery engine (actionwave.delivery). Rates: 0 lifts the limit.
     delivery_batch_size: int = 500
     delivery_lease_seconds: float = 120.0
@@ -111,6 +117,12 @@ class Settings:
     metrics_allowed_ips: str = ""
     # Set (to a writable, emptied directory) when gunicorn runs several processes.
     prometheus_multiproc_dir: str = ""
+
+    def __post_init__(self) -> None:
+        # Held longer, an action would be taken for stalled and queued twice (workers/relay.py).
+        if not 0 <= self.surge_hold_seconds <= MAX_SURGE_HOLD_SECONDS:
+            raise SettingsError(f"SURGE_HOLD_SECONDS: expected 0 to {MAX_SURGE_HOLD_SECONDS:g},"
+                                f" got {self.surge_hold_seconds:g}")
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:

@@ -22,18 +22,29 @@ Publish = Callable[[str, Sequence[str]], None]
 """Publishes one topic with a batch of refs; raises if the broker did not take it."""
 
 
-def relay_outbox(session_factory: sessionmaker[Session], publish: Publish, limit: int = 200) -> int:
+def relay_outbox(session_factory: sessionmaker[Session], publish: Publish, limit: int = 200,
+                 created_before: datetime | None = None) -> int:
     """Publish up to ``limit`` pending messages and delete them. Returns how many were relayed.
 
+    With ``created_before``, messages created later stay for a later call (``actionwave.surge``).
     If ``publish`` raises, the transaction rolls back and the messages stay for the next try.
     """
     with session_factory() as session:
-        query = select(OutboxMessage.id, OutboxMessage.topic, OutboxMessage.ref).order_by(
-            OutboxMessage.id
-        ).limit(limit)
+        if created_before is not None:
+            oldest = session.scalar(
+                select(OutboxMessage.created_at).order_by(OutboxMessage.id).limit(1))
+            if oldest is None or oldest > created_before:  # nothing due: no row locked
+                return 0
+        query = select(
+            OutboxMessage.id, OutboxMessage.topic, OutboxMessage.ref, OutboxMessage.created_at
+        ).order_by(OutboxMessage.id).limit(limit)
         if is_postgres(session):
             query = query.with_for_update(skip_locked=True)
         rows = session.execute(query).all()
+        if created_before is not None:
+            # Filtered here, not in SQL: the oldest rows come first, and a WHERE on created_at
+            # would make PostgreSQL walk every younger row (a surge's whole backlog) each poll.
+            rows = [row for row in rows if row.created_at <= created_before]
         if not rows:
             session.rollback()
             return 0
@@ -47,8 +58,9 @@ def relay_outbox(session_factory: sessionmaker[Session], publish: Publish, limit
         return len(rows)
 
 
-def pending_count(session: Session) -> int:
-    return session.scalar(select(func.count()).select_from(OutboxMessage)) or 0
+def newest_message_id(session: Session) -> int | None:
+    """The id of the newest message waiting (ids grow with every message ever written)."""
+    return session.scalar(select(func.max(OutboxMessage.id)))
 
 
 def requeue_stalled_actions(

@@ -7,8 +7,11 @@ arrival rate. The bare Flask + Celery ``.delay()`` app (bench/baseline_app.py) d
 the tutorial way, its Celery workers (as many, with as many threads) mailing each confirmation
 to the same stub, and gets the same load in the same run, turn about in rounds (both warmed up
 first; rates and latencies are the medians of the rounds): the ratio is our intake against the
-baseline's, each with its own pipeline at work on the same two cores. The pipelines are then
-drained and counted: ``accepted`` (202s the server answered, from its own counter, since wrk
+baseline's, each with its own pipeline on the same two cores. After each turn the app's pipeline
+catches up before the other's turn starts (``catch_up_s``, median of the rounds): the baseline's
+workers take its tasks during the load, ours leave the actions in the outbox while the intake
+surges (``actionwave.surge``, at the default settings) and take them after. Then everything is
+counted: ``accepted`` (202s the server answered, from its own counter, since wrk
 misses replies in flight when it stops), ``stored`` (action rows), ``resolved``, ``delivered``
 (distinct confirmation keys at the stub), ``lost`` and ``duplicates`` (``drained`` is false when
 the drain timed out: then ``lost`` counts what was still on its way); ``baseline_delivered`` is
@@ -78,11 +81,14 @@ def scenarios(args: argparse.Namespace) -> list[tuple[str, Callable[[str, float]
     ]
 
 
-def measure(args: argparse.Namespace, ours: str, baseline: str) -> dict[str, Any]:
-    """Each scenario in ``args.rounds`` rounds, turn about on our intake and on the baseline, so
-    that the workers' draining (on the same cores) weighs on both alike."""
+def measure(args: argparse.Namespace, ours: str, baseline: str,
+            catch_up: dict[str, Callable[[], float]]) -> dict[str, Any]:
+    """Each scenario in ``args.rounds`` rounds, turn about on our intake and on the baseline.
+    After each turn the app's pipeline catches up (``catch_up[url]()``, timed as ``catch_up_s``)
+    before the other's turn starts, so neither's backlog weighs on the other's figures."""
     for url in (ours, baseline):  # first requests import, connect and fill caches: not measured
         wrk(url, PATH, 16, 1 if args.quick else 3)
+        catch_up[url]()
     results: dict[str, Any] = {}
     for name, load in scenarios(args):
         mine_runs, base_runs, served = [], [], Counter()
@@ -90,14 +96,17 @@ def measure(args: argparse.Namespace, ours: str, baseline: str) -> dict[str, Any
             before = intake_outcomes(ours)
             mine_runs.append(load(ours, args.seconds / args.rounds))
             served.update({k: v - before.get(k, 0) for k, v in intake_outcomes(ours).items()})
+            mine_runs[-1]["catch_up_s"] = catch_up[ours]()
             base_runs.append(load(baseline, args.seconds / args.rounds))
+            base_runs[-1]["catch_up_s"] = catch_up[baseline]()
         mine, base = combine(mine_runs), combine(base_runs)
         results[name] = {
             **mine,
             "accepted_client_seen": mine["accepted"],
             "accepted": served.get("accepted", 0),
             "server_outcomes": {k: v for k, v in served.items() if v},
-            "baseline": base,
+            "p99_ms_rounds": [r["p99_ms"] for r in mine_runs],
+            "baseline": {**base, "p99_ms_rounds": [r["p99_ms"] for r in base_runs]},
             "ratio": round(mine["accepted_per_s"] / base["accepted_per_s"], 3),
         }
     return results
@@ -147,6 +156,12 @@ def drain(settings: Settings, mail_url: str, timeout: float) -> tuple[dict[str, 
             "max_requests_1s": stats["max_requests_1s"]}, time.monotonic() - started
 
 
+def timed(work: Callable[[], object]) -> float:
+    started = time.monotonic()
+    work()
+    return round(time.monotonic() - started, 1)
+
+
 def drain_baseline(queue: str, mail_url: str, timeout: float) -> int:
     """Wait until the baseline's queue is empty and its mails at the stub stop growing; returns
     how many distinct mails it delivered."""
@@ -193,7 +208,11 @@ def run(args: argparse.Namespace, database_url: str, work: Path) -> dict[str, An
         ours = stack.enter_context(gunicorn("web:create_app()", web_env))
         baseline = stack.enter_context(gunicorn("bench.baseline_app:create_app()",
                                                 base_settings.to_env()))
-        results = measure(args, ours, baseline)
+        results = measure(args, ours, baseline, {
+            ours: lambda: round(drain(settings, mail_url, args.drain_timeout)[1], 1),
+            baseline: lambda: timed(lambda: drain_baseline(
+                base_settings.namespace, mail_url, args.drain_timeout)),
+        })
         accepted = intake_outcomes(ours).get("accepted", 0)
         counts, drain_seconds = drain(settings, mail_url, args.drain_timeout)
         baseline_delivered = drain_baseline(base_settings.namespace, mail_url, args.drain_timeout)

@@ -10,11 +10,18 @@ import logging
 import threading
 import time
 from collections.abc import Sequence
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from celery import Celery, bootsteps
 
-from actionwave.outbox import relay_outbox, requeue_stalled_actions
+from actionwave.outbox import (
+    Publish,
+    newest_message_id,
+    relay_outbox,
+    requeue_stalled_actions,
+)
+from actionwave.services import Services
+from actionwave.surge import SurgeHold
 
 log = logging.getLogger(__name__)
 
@@ -57,25 +64,37 @@ class OutboxRelay(bootsteps.StartStopStep):
 
 
 def run_relay(app: Celery, stopping: threading.Event) -> None:
-    settings = app.services.settings
-    publish = broker_publisher(app)
+    relay_until_stopped(app.services, broker_publisher(app), stopping)
+
+
+def relay_until_stopped(services: Services, publish: Publish, stopping: threading.Event) -> None:
+    """Relay the outbox until ``stopping`` is set: every poll publishes what is due (during an
+    intake surge, only actions old enough: ``actionwave.surge``) and sweeps stalled actions now
+    and then; failures back off and keep every message in the database."""
+    settings = services.settings
+    surge = SurgeHold(settings.surge_submissions_per_s, settings.surge_hold_seconds)
     backoff = settings.outbox_poll_seconds
     next_sweep = time.monotonic() + STALLED_AFTER.total_seconds() / 2
     failing_since: float | None = None  # wall clock of the first failure in a row
     while not stopping.is_set():
         try:
             if time.monotonic() >= next_sweep:
-                with app.services.session() as session:
-                    requeue_stalled_actions(session, STALLED_AFTER)
+                with services.session() as session:
+                    surge.rate.discount(requeue_stalled_actions(session, STALLED_AFTER))
                 next_sweep = time.monotonic() + STALLED_AFTER.total_seconds() / 2
-            relayed = relay_outbox(
-                app.services.session_factory, publish, limit=settings.outbox_batch_size
-            )
+            created_before = None
+            if surge.enabled:
+                with services.session() as session:
+                    newest = newest_message_id(session)
+                created_before = surge.created_before(newest, time.monotonic(), datetime.now(UTC))
+            relayed = relay_outbox(services.session_factory, publish,
+                                   limit=settings.outbox_batch_size, created_before=created_before)
             if failing_since is not None:
                 # Back after a failure: a restarted Redis has dropped the tasks it held, so queue
                 # again what was waiting before the outage, now rather than after STALLED_AFTER.
-                with app.services.session() as session:
-                    requeue_stalled_actions(session, timedelta(seconds=time.time() - failing_since))
+                with services.session() as session:
+                    surge.rate.discount(requeue_stalled_actions(
+                        session, timedelta(seconds=time.time() - failing_since)))
                 failing_since = None
         except Exception as exc:  # broker or database down: keep the rows, try again later
             failing_since = failing_since or time.time()
