@@ -10,8 +10,8 @@ first; rates and latencies are the medians of the rounds): the ratio is our inta
 baseline's, each with its own pipeline on the same two cores. After each turn the app's pipeline
 catches up before the other's turn starts (``catch_up_s``, median of the rounds): the baseline's
 workers take its tasks during the load, ours leave the actions in the outbox while the intake
-surges (``actionwave.surge``, at the default settings) and take them after. Then everything is
-counted: ``accepted`` (202s the server answered, from its own counter, since wrk
+surges (``actionwave.surge``; ``--surge-per-s 0`` turns that off) and take them after. Then
+everything is counted: ``accepted`` (202s the server answered, from its own counter, since wrk
 misses replies in flight when it stops), ``stored`` (action rows), ``resolved``, ``delivered``
 (distinct confirmation keys at the stub), ``lost`` and ``duplicates`` (``drained`` is false when
 the drain timed out: then ``lost`` counts what was still on its way); ``baseline_delivered`` is
@@ -192,6 +192,7 @@ def run(args: argparse.Namespace, database_url: str, work: Path) -> dict[str, An
             worker_pool="threads", worker_concurrency=args.threads,
             # One address sends everything here: the abuse limits would throttle the load.
             rate_limit_per_ip="", rate_limit_per_email="", metrics_allowed_ips="127.0.0.1",
+            surge_submissions_per_s=args.surge_per_s,
         )
         load_campaign(database_url)
         sync_legislators(settings, args.data)
@@ -233,7 +234,8 @@ def run(args: argparse.Namespace, database_url: str, work: Path) -> dict[str, An
         "drain_seconds": round(drain_seconds, 1), "seconds_per_scenario": args.seconds,
         "rounds": args.rounds,
         "gunicorn": "2 gevent processes (both apps; web/gunicorn_conf.py)",
-        "workers": f"{args.workers} x {args.threads} threads", "scenarios": results,
+        "workers": f"{args.workers} x {args.threads} threads",
+        "surge_submissions_per_s": args.surge_per_s, "scenarios": results,
     }
 
 
@@ -247,6 +249,9 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=500.0, help="open-loop arrivals/s")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=4, help="threads per worker")
+    parser.add_argument("--surge-per-s", type=float, default=Settings.surge_submissions_per_s,
+                        help="SURGE_SUBMISSIONS_PER_S for our workers (0: never hold, as before"
+                             " intake first)")
     parser.add_argument("--drain-timeout", type=float, default=900.0)
     parser.add_argument("--data", default=str(SHARED_DATA), help="legislator data source")
     args = parser.parse_args()
