@@ -9,9 +9,13 @@ from __future__ import annotations
 
 from typing import Any
 
-worker_class = "gevent"
+from web.balance import release_slot
+
+# gunicorn's gevent worker, keeping open connections even across processes (web/balance.py).
+worker_class = "web.balance.BalancedGeventWorker"
 worker_connections = 1000  # open connections per process
 graceful_timeout = 10
+child_exit = release_slot
 
 
 def post_request(worker: Any, req: Any, environ: Any, resp: Any) -> None:
