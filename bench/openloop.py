@@ -56,8 +56,11 @@ async def _connection(host: str, port: int, queue: asyncio.Queue, result: OpenLo
                 reader, writer = await asyncio.open_connection(host, port)
             writer.write(request)
             await writer.drain()
-            status = await _read_response(reader)
+            status, keep_alive = await _read_response(reader)
             result.statuses[status] += 1
+            if not keep_alive:  # the server said "Connection: close": the next one reconnects
+                writer.close()
+                reader = writer = None
         except (OSError, asyncio.IncompleteReadError, ValueError):
             result.socket_errors += 1
             if writer is not None:
@@ -68,17 +71,21 @@ async def _connection(host: str, port: int, queue: asyncio.Queue, result: OpenLo
         writer.close()
 
 
-async def _read_response(reader: asyncio.StreamReader) -> int:
+async def _read_response(reader: asyncio.StreamReader) -> tuple[int, bool]:
+    """The status of the response and whether the connection stays open after it."""
     head = await reader.readuntil(b"\r\n\r\n")
     lines = head.decode("latin-1").split("\r\n")
     status = int(lines[0].split()[1])
-    length = 0
+    length, keep_alive = 0, True
     for line in lines[1:]:
-        if line.lower().startswith("content-length:"):
-            length = int(line.split(":", 1)[1])
+        name, _, value = line.partition(":")
+        if name.lower() == "content-length":
+            length = int(value)
+        elif name.lower() == "connection":
+            keep_alive = value.strip().lower() != "close"
     if length:
         await reader.readexactly(length)
-    return status
+    return status, keep_alive
 
 
 def _post(host: str, path: str, body: bytes) -> bytes:
