@@ -131,7 +131,20 @@ def _parse_bool(raw: Any) -> bool:
 
 
 def _clean_text(name: str, value: str) -> str:
-    value = unicodedata.normalize("NFC", value)
+    if not (value.isascii() and value.isprintable()):  # most fields need no closer look
+        value = _check_characters(name, unicodedata.normalize("NFC", value))
+    value = value.strip()
+    limit = MAX_LENGTHS.get(name)
+    if limit and len(value) > limit:
+        raise FieldError(name, f"must be at most {limit} characters")
+    if not value and name in REQUIRED:
+        raise FieldError(name, "is required")
+    return value
+
+
+def _check_characters(name: str, value: str) -> str:
+    """Refuse line breaks outside the message, control characters, lone surrogates, and (outside
+    the message) bidi controls."""
     if name != "message" and any(ch in value for ch in "\r\n\x00\u2028\u2029\x85"):
         raise FieldError(name, "must be a single line")
     if CONTROL_CHARS.search(value):
@@ -140,12 +153,6 @@ def _clean_text(name: str, value: str) -> str:
         raise FieldError(name, "contains invalid characters")
     if name != "message" and BIDI_CONTROLS.search(value):
         raise FieldError(name, "contains text-direction control characters")
-    value = value.strip()
-    limit = MAX_LENGTHS.get(name)
-    if limit and len(value) > limit:
-        raise FieldError(name, f"must be at most {limit} characters")
-    if not value and name in REQUIRED:
-        raise FieldError(name, "is required")
     return value
 
 

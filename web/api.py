@@ -43,9 +43,12 @@ def submission_data() -> dict[str, Any]:
 
 
 def ip_hash() -> str:
-    """A salted hash of the client address: enough to spot abuse, useless to identify anyone."""
-    secret = services().settings.secret_key.encode()
-    return hashlib.sha256(secret + (request.remote_addr or "").encode()).hexdigest()
+    """A salted hash of the client address: enough to spot abuse, useless to identify anyone.
+    Made once per request (the abuse limits and the stored action both want it)."""
+    if "ip_hash" not in g:
+        secret = services().settings.secret_key.encode()
+        g.ip_hash = hashlib.sha256(secret + (request.remote_addr or "").encode()).hexdigest()
+    return g.ip_hash
 
 
 @bp.post("/campaigns/<slug>/actions")
