@@ -8,6 +8,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from collections.abc import Callable
@@ -28,10 +29,33 @@ def exec_gunicorn(host: str, port: int, workers: int) -> None:
     """Replace this process with gunicorn serving the app factory (settings in
     ``web/gunicorn_conf.py``)."""
     gunicorn = shutil.which("gunicorn") or str(Path(sys.executable).with_name("gunicorn"))
-    os.execv(gunicorn, [
+    env = dict(os.environ)
+    metrics_dir = shared_metrics_dir(env.get("PROMETHEUS_MULTIPROC_DIR", ""), workers)
+    if metrics_dir:
+        env["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
+    os.execve(gunicorn, [
         gunicorn, "--config", GUNICORN_CONFIG, "--bind", f"{host}:{port}",
         "--workers", str(workers), "--access-logfile", "-", "web:create_app()",
-    ])
+    ], env)
+
+
+def shared_metrics_dir(configured: str, workers: int) -> str:
+    """The folder where gunicorn's processes keep the counters that ``/metrics`` sums
+    (prometheus_client's multiprocess mode), or "" for none (one process counts in memory).
+
+    ``PROMETHEUS_MULTIPROC_DIR`` if set, emptied of an earlier run's counter files (they would be
+    added in); with several processes and none set, a new temporary folder: without one, each
+    scrape would report the counts of whichever process answered it.
+    """
+    if configured:
+        folder = Path(configured)
+        folder.mkdir(parents=True, exist_ok=True)
+        for stale in folder.glob("*.db"):  # prometheus_client's files: counter_<pid>.db, ...
+            stale.unlink()
+        return configured
+    if workers > 1:
+        return tempfile.mkdtemp(prefix="actionwave-metrics-")
+    return ""
 
 
 def prepare(settings: Settings, campaign_file: Path | None) -> None:

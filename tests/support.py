@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import http.client
 import os
 import shutil
 import signal
@@ -11,7 +12,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TypeVar
 
@@ -82,6 +83,63 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@contextlib.contextmanager
+def web_processes(settings: Settings, log_path: Path,
+                  workers: int = 2) -> Iterator[tuple[int, subprocess.Popen[bytes]]]:
+    """``actionwave web`` with ``workers`` gunicorn processes; yields its port and the master."""
+    port = free_port()
+    env = {**os.environ, **settings.to_env()}
+    with log_path.open("wb") as log:
+        master = subprocess.Popen(
+            [sys.executable, "-m", "actionwave", "web", "--port", str(port),
+             "--workers", str(workers)],
+            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        try:
+            wait_for(lambda: len(gunicorn_workers(master.pid)) == workers and answers(port),
+                     timeout=30, message="actionwave web did not start")
+            yield port, master
+        finally:
+            os.killpg(master.pid, signal.SIGTERM)
+            master.wait(timeout=30)
+
+
+def answers(port: int) -> bool:
+    """True when the web app on ``port`` answers /healthz."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+    try:
+        connection.request("GET", "/healthz")
+        return connection.getresponse().status == 200
+    except OSError:
+        return False
+    finally:
+        connection.close()
+
+
+def gunicorn_workers(master: int) -> list[int]:
+    """The pids of the gunicorn master's worker processes."""
+    children = Path(f"/proc/{master}/task/{master}/children").read_text().split()
+    return [int(pid) for pid in children]
+
+
+def open_connections(pid: int, port: int) -> int:
+    """Established TCP connections on ``port`` held by process ``pid`` (from /proc)."""
+    inodes = set()
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        target = os.readlink(fd)
+        if target.startswith("socket:["):
+            inodes.add(target[8:-1])
+    count = 0
+    for line in Path(f"/proc/{pid}/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        local_port = int(fields[1].split(":")[1], 16)
+        if local_port == port and fields[3] == "01" and fields[9] in inodes:
+            count += 1
+    return count
 
 
 class RedisServer:

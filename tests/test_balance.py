@@ -3,20 +3,16 @@
 from __future__ import annotations
 
 import http.client
-import os
-import signal
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from actionwave.config import Settings
-from tests.support import free_port, wait_for
+from tests.support import gunicorn_workers, open_connections, web_processes
 from web.balance import ConnectionShares
 
-ROOT = Path(__file__).resolve().parents[1]
 CONNECTIONS = 24
 
 
@@ -44,51 +40,8 @@ def test_every_slot_taken_is_an_error() -> None:
 @pytest.fixture
 def two_processes(settings: Settings, tmp_path: Path) -> Iterator[tuple[int, subprocess.Popen]]:
     """``actionwave web`` with two gunicorn processes; yields its port and the master."""
-    port = free_port()
-    env = {**os.environ, **settings.to_env()}
-    with (tmp_path / "web.log").open("wb") as log:
-        master = subprocess.Popen(
-            [sys.executable, "-m", "actionwave", "web", "--port", str(port), "--workers", "2"],
-            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-        try:
-            wait_for(lambda: len(workers(master.pid)) == 2 and answers(port), timeout=30,
-                     message="actionwave web did not start")
-            yield port, master
-        finally:
-            os.killpg(master.pid, signal.SIGTERM)
-            master.wait(timeout=30)
-
-
-def answers(port: int) -> bool:
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-    try:
-        connection.request("GET", "/healthz")
-        return connection.getresponse().status == 200
-    except OSError:
-        return False
-    finally:
-        connection.close()
-
-
-def workers(master: int) -> list[int]:
-    children = Path(f"/proc/{master}/task/{master}/children").read_text().split()
-    return [int(pid) for pid in children]
-
-
-def open_connections(pid: int, port: int) -> int:
-    """Established TCP connections on ``port`` held by process ``pid`` (from /proc)."""
-    inodes = set()
-    for fd in Path(f"/proc/{pid}/fd").iterdir():
-        target = os.readlink(fd)
-        if target.startswith("socket:["):
-            inodes.add(target[8:-1])
-    count = 0
-    for line in Path(f"/proc/{pid}/net/tcp").read_text().splitlines()[1:]:
-        fields = line.split()
-        local_port = int(fields[1].split(":")[1], 16)
-        if local_port == port and fields[3] == "01" and fields[9] in inodes:
-            count += 1
-    return count
+    with web_processes(settings, tmp_path / "web.log") as served:
+        yield served
 
 
 def test_connections_opened_at_once_end_up_even(
@@ -108,7 +61,7 @@ def test_connections_opened_at_once_end_up_even(
                 response.read()
                 assert response.status == 200
                 closes[-1] += response.getheader("Connection") == "close"
-        held = sorted(open_connections(pid, port) for pid in workers(master.pid))
+        held = sorted(open_connections(pid, port) for pid in gunicorn_workers(master.pid))
     finally:
         for client in clients:
             client.close()

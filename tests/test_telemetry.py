@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http.client
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 
@@ -12,7 +13,9 @@ from flask.testing import FlaskClient
 from actionwave.accounts.services import create_api_token
 from actionwave.config import Settings
 from actionwave.metrics import BILL_POLLS, RATE_LIMIT_WAITS
+from actionwave.runner import shared_metrics_dir
 from actionwave.services import Services
+from tests.support import gunicorn_workers, open_connections, web_processes
 
 
 @pytest.fixture
@@ -110,3 +113,35 @@ def test_readyz_names_the_database_when_it_is_down(make_app):
     client = make_app(database_url="postgresql+psycopg://nobody@127.0.0.1:1/none").test_client()
     response = client.get("/readyz")
     assert response.status_code == 503 and response.get_json()["down"] == ["database"]
+
+
+def test_metrics_sum_every_web_process_without_configuration(settings: Settings, tmp_path):
+    """``actionwave web --workers 2`` with no PROMETHEUS_MULTIPROC_DIR: a scrape still counts
+    the requests both processes answered, not only its own process's."""
+    settings = replace(settings, metrics_allowed_ips="127.0.0.1")
+    with web_processes(settings, tmp_path / "web.log") as (port, master):
+        clients = [http.client.HTTPConnection("127.0.0.1", port, timeout=10) for _ in range(24)]
+        for client in clients:
+            client.connect()  # all open at once: both processes hold some
+        for client in clients * 5:
+            client.request("GET", "/healthz")
+            client.getresponse().read()
+        served = {pid for pid in gunicorn_workers(master.pid) if open_connections(pid, port)}
+        for client in clients:
+            client.close()
+        scrape = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        scrape.request("GET", "/metrics")
+        text = scrape.getresponse().read().decode()
+        scrape.close()
+    assert len(served) == 2
+    [count] = [line.rsplit(" ", 1)[1] for line in text.splitlines() if line.startswith(
+        'actionwave_http_request_duration_seconds_count{endpoint="public.healthz"')]
+    assert float(count) >= 24 * 5
+
+
+def test_a_configured_metrics_folder_is_emptied_of_an_earlier_run(tmp_path):
+    (tmp_path / "counter_123.db").write_bytes(b"old")
+    (tmp_path / "notes.txt").write_text("kept")
+    assert shared_metrics_dir(str(tmp_path), workers=4) == str(tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]
+    assert shared_metrics_dir("", workers=1) == ""  # one process counts in memory
