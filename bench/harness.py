@@ -85,15 +85,17 @@ def scratch_database() -> Iterator[str]:
 @contextmanager
 def gunicorn(app: str, env: dict[str, str], workers: int = 2) -> Iterator[str]:
     """Serve ``app`` (a gunicorn app spec) on a free port with the settings ``actionwave web``
-    uses (``web/gunicorn_conf.py``); yields the base URL."""
+    uses (``web/gunicorn_conf.py``, and the processes' metrics shared through a folder); yields
+    the base URL."""
     port = free_port()
     binary = shutil.which("gunicorn") or str(Path(sys.executable).with_name("gunicorn"))
-    with tempfile.TemporaryFile() as log:
+    with tempfile.TemporaryFile() as log, \
+            tempfile.TemporaryDirectory(prefix="aw-metrics-") as metrics:
         process = subprocess.Popen(
             [binary, "--config", GUNICORN_CONFIG, "--bind", f"127.0.0.1:{port}",
              "--workers", str(workers), "--backlog", "2048", app],
-            cwd=ROOT, env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT,
-            start_new_session=True,
+            cwd=ROOT, env={**os.environ, "PROMETHEUS_MULTIPROC_DIR": metrics, **env},
+            stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
         )
         with _serving(process, port, log) as base:
             yield base
