@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from celery import Celery
-from celery.signals import setup_logging
+from celery.signals import setup_logging, worker_init
 
+from actionwave import collector
 from actionwave.config import Settings
 from actionwave.logs import configure_logging
 from actionwave.services import Services
@@ -18,6 +19,8 @@ def create_celery(settings: Settings, services: Services | None = None) -> Celer
     configure_logging(settings)  # JSON lines with task ids; secrets redacted
     # A receiver on setup_logging tells Celery to leave logging alone (ours is configured above).
     setup_logging.connect(_keep_our_logging, weak=False, dispatch_uid="actionwave-logging")
+    # Once the task modules are imported: freeze them and collect less often.
+    worker_init.connect(_settle_collector, weak=False, dispatch_uid="actionwave-collector")
     app = Celery("actionwave", broker=settings.broker_url, set_as_current=True)
     transport_options: dict[str, object] = {}
     if settings.broker_url.startswith("redis"):
@@ -49,6 +52,11 @@ def create_celery(settings: Settings, services: Services | None = None) -> Celer
 
     app.steps["worker"].add(OutboxRelay)
     return app
+
+
+def _settle_collector(**_kwargs: object) -> None:
+    """Celery's ``worker_init`` receiver (``actionwave.collector``)."""
+    collector.settle()
 
 
 def _keep_our_logging(**_kwargs: object) -> None:
