@@ -69,7 +69,8 @@ class RedactSecrets(logging.Filter):
 
 
 class JsonFormatter(logging.Formatter):
-    """One JSON object per record: time, level, logger, message and the ids known right now."""
+    """One JSON object per record: time, level, logger, message, the record's ``fields`` (an
+    ``extra`` dict) and the ids known right now."""
 
     def format(self, record: logging.LogRecord) -> str:
         entry: dict[str, Any] = {
@@ -77,6 +78,7 @@ class JsonFormatter(logging.Formatter):
             "level": record.levelname,
             "logger": record.name,
             "message": record.getMessage(),
+            **getattr(record, "fields", {}),  # structured details a caller passes in ``extra``
         }
         for key, var in (("request_id", request_id), ("action_id", action_id)):
             value = getattr(record, key, None) or var.get()

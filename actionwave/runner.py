@@ -35,7 +35,7 @@ def exec_gunicorn(host: str, port: int, workers: int) -> None:
         env["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
     os.execve(gunicorn, [
         gunicorn, "--config", GUNICORN_CONFIG, "--bind", f"{host}:{port}",
-        "--workers", str(workers), "--access-logfile", "-", "web:create_app()",
+        "--workers", str(workers), "web:create_app()",
     ], env)
 
 

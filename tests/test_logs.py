@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http.client
 import io
 import json
 import logging
@@ -9,6 +10,7 @@ from dataclasses import replace
 
 from actionwave.config import Settings
 from actionwave.logs import REDACTED, bound_action, configure_logging, secret_values
+from tests.support import wait_for, web_processes
 
 SECRETS = {"secret_key": "s3cret-key-value", "sendgrid_api_key": "SG.abcdefghijkl",
            "x_access_token_secret": "x-secret-123", "cwc_api_key": "cwc-key-xyz"}
@@ -81,3 +83,25 @@ def test_a_request_id_that_is_not_an_id_is_replaced(client):
     assert len(response.headers["X-Request-ID"]) == 32
     generated = client.get("/healthz").headers["X-Request-ID"]
     assert generated != response.headers["X-Request-ID"]
+
+
+def test_the_web_server_logs_only_json_with_an_access_line_per_request(settings: Settings,
+                                                                       tmp_path):
+    """gunicorn's own records and its access lines are JSON too; an access line has the request
+    id, never the client's address nor the query string (an unsubscribe token lives there)."""
+    with web_processes(settings, tmp_path / "web.log", workers=1) as (port, _master):
+        client = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        client.request("GET", "/unsubscribe?token=s3cr3t-token", headers={"X-Request-ID": "r-42"})
+        client.getresponse().read()
+        client.close()
+        wait_for(lambda: "r-42" in (tmp_path / "web.log").read_text(), timeout=10)
+    lines = (tmp_path / "web.log").read_text().splitlines()
+    entries = [json.loads(line) for line in lines]  # every line is JSON
+    assert any(e["logger"] == "gunicorn.error" and "Booting worker" in e["message"]
+               for e in entries)
+    [access] = [e for e in entries if e.get("request_id") == "r-42"
+                and e["logger"] == "gunicorn.access"]
+    assert access["method"] == "GET" and access["path"] == "/unsubscribe"
+    assert isinstance(access["status"], int) and access["duration_ms"] >= 0
+    assert "s3cr3t-token" not in "\n".join(lines)
+    assert "127.0.0.1" not in access["message"] and "remote" not in str(access)

@@ -16,6 +16,7 @@ worker_class = "web.balance.BalancedGeventWorker"
 worker_connections = 1000  # open connections per process
 graceful_timeout = 10
 child_exit = release_slot
+logger_class = "web.gunicorn_logging.JsonLogger"  # JSON lines, as the app's, access lines too
 
 
 def post_request(worker: Any, req: Any, environ: Any, resp: Any) -> None:
@@ -40,3 +41,16 @@ def post_worker_init(worker: Any) -> None:
     from actionwave import collector
 
     collector.settle()
+
+
+def worker_exit(server: Any, worker: Any) -> None:
+    """Close the logging handlers while gevent still runs.
+
+    Otherwise the ones still alive (Flask's default handler, a module global) die while the
+    interpreter tears its modules down, and logging's bookkeeping then takes a gevent lock whose
+    module is already gone: a traceback on stderr at every worker's exit.
+    """
+    import logging
+
+    logging.shutdown()
+    logging._handlerList.clear()  # their weak references' callbacks must not run any more
