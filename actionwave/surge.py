@@ -64,6 +64,9 @@ class SurgeHold:
 
     START_OVER_SECONDS = 0.5
     END_OVER_SECONDS = 2.0
+    # Even with nothing held, an action waits this long: by then the relay has seen the rate of
+    # the moment it arrived in, so the first actions of a launch wait with the rest.
+    SETTLE_SECONDS = 1.0
 
     def __init__(self, threshold_per_s: float, hold_seconds: float,
                  rate: ArrivalRate | None = None) -> None:
@@ -71,6 +74,7 @@ class SurgeHold:
         self.hold = timedelta(seconds=hold_seconds)
         self.rate = rate or ArrivalRate()
         self.holding = False
+        self.settle = timedelta(seconds=self.SETTLE_SECONDS)
 
     @property
     def enabled(self) -> bool:
@@ -78,7 +82,14 @@ class SurgeHold:
 
     def created_before(self, newest_id: int | None, now: float,
                        wall_now: datetime) -> datetime | None:
-        """The newest creation time the relay may publish now; None: anything."""
+        """The newest creation time the relay may publish now; None: anything (not enabled).
+
+        ``SETTLE_SECONDS`` ago, or ``hold_seconds`` ago while holding. Without the settling
+        second the relay published what the first fifth of a second of a launch brought before
+        the half-second rate passed the threshold, and the workers' work on those actions slowed
+        the intake for 1 to 3.5 s: at the start of each 500/s open-loop round of
+        ``bench/launch.py``, medians per half second up to 1.2 s before, 8 to 26 ms after
+        (2026-11-30)."""
         if not self.enabled:
             return None
         self.rate.observe(newest_id, now)
@@ -96,4 +107,4 @@ class SurgeHold:
             else:
                 log.info("intake surge over (%.0f actions/s); the pipeline takes every action",
                          rate)
-        return wall_now - self.hold if self.holding else None
+        return wall_now - (self.hold if self.holding else self.settle)

@@ -94,4 +94,6 @@ def test_submissions_survive_a_redis_outage(client, campaign_slug: str, committe
     private_redis.start()
     wait_for(lambda: all(status_of(committed_db, a) != "accepted" for a in accepted),
              timeout=60, message="the backlog to drain after Redis returned")
-    assert outbox_size(committed_db) == 0
+    # Messages leave the outbox once a second old (actionwave.surge), maybe after the actions
+    # were resolved through the relay's requeue of what waited during the outage.
+    wait_for(lambda: outbox_size(committed_db) == 0, timeout=10, message="the outbox to empty")

@@ -41,16 +41,30 @@ def test_arrival_rate_follows_the_newest_id() -> None:
 
 def test_hold_starts_above_the_threshold_and_ends_below_half_of_it() -> None:
     hold = SurgeHold(threshold_per_s=300, hold_seconds=30)
-    held = NOW - timedelta(seconds=30)
+    held, settled = NOW - timedelta(seconds=30), NOW - timedelta(seconds=1)
     newest, seen = 0, []
     for tick, per_s in enumerate([100] * 30 + [2000] * 30 + [200] * 30 + [100] * 30):
         newest += per_s // 10
         seen.append(hold.created_before(newest, tick / 10, NOW))
     calm, surge, easing, over = seen[:30], seen[30:60], seen[60:90], seen[90:]
-    assert set(calm) == {None}
+    assert set(calm) == {settled}  # a second old: the rate of its moment is known by then
     assert set(surge) == {held}  # a launch is held from the first poll that sees it
     assert set(easing) == {held}  # 200/s is above half of 300/s
-    assert over[:5] == [held] * 5 and set(over[-5:]) == {None}
+    assert over[:5] == [held] * 5 and set(over[-5:]) == {settled}
+
+
+def test_the_first_actions_of_a_launch_wait_with_the_rest() -> None:
+    """Nothing a launch brings is published before the hold: it sees the launch within a second
+    of its start, and until then only actions a second old are due."""
+    hold = SurgeHold(threshold_per_s=300, hold_seconds=30)
+    start = NOW
+    newest = 0
+    for tick in range(20):  # quiet, then 400 actions/s (just above the threshold) from t = 1.0
+        arrived_per_poll = 80 if tick >= 5 else 0
+        newest += arrived_per_poll
+        now = start + timedelta(seconds=tick * 0.2)
+        cutoff = hold.created_before(newest, tick * 0.2, now)
+        assert cutoff is not None and cutoff < start + timedelta(seconds=1.0)
 
 
 def test_no_threshold_or_no_hold_never_holds() -> None:
