@@ -87,10 +87,9 @@ class SurgeHold:
         ``SETTLE_SECONDS`` ago, or ``hold_seconds`` ago while holding. Without the settling
         second the relay published what the first moments of a launch brought (about 150
         actions at 500/s) before the half-second rate passed the threshold, and the workers' work
-        on those actions slowed
-        the intake for 1 to 3.5 s: at the start of each 500/s open-loop round of
-        ``bench/launch.py``, medians per half second up to 1.2 s before, 8 to 26 ms after
-        (2026-11-30)."""
+        on those actions slowed the intake for 1 to 3.5 s: at the start of each 500/s open-loop
+        round of ``bench/launch.py``, medians per half second up to 1.2 s before, 8 to 26 ms
+        after (2026-11-30)."""
         if not self.enabled:
             return None
         self.rate.observe(newest_id, now)
