@@ -30,7 +30,7 @@ def exec_gunicorn(host: str, port: int, workers: int) -> None:
     ``web/gunicorn_conf.py``)."""
     gunicorn = shutil.which("gunicorn") or str(Path(sys.executable).with_name("gunicorn"))
     env = dict(os.environ)
-    metrics_dir = shared_metrics_dir(env.get("PROMETHEUS_MULTIPROC_DIR", ""), workers)
+    metrics_dir = shared_metrics_dir(Settings.from_env().prometheus_multiproc_dir, workers)
     if metrics_dir:
         env["PROMETHEUS_MULTIPROC_DIR"] = metrics_dir
     os.execve(gunicorn, [
