@@ -8,12 +8,13 @@ from actionwave.config import Settings
 from actionwave.logs import configure_logging
 from actionwave.services import Services
 from web import csrf
+from web.routing import App
 
 
 def create_app(settings: Settings | None = None, services: Services | None = None) -> Flask:
     """Build the web app. Tests pass their own ``settings``; production reads the environment."""
     settings = settings or Settings.from_env()
-    app = Flask(__name__)
+    app = App(__name__)
     app.config.update(
         SECRET_KEY=settings.secret_key,
         MAX_CONTENT_LENGTH=settings.max_body_bytes,
