@@ -1,9 +1,8 @@
 """The full schema: importing this module registers every feature area's tables on one metadata."""
 
-from actionwave import models
+from actionwave import counters, models  # noqa: F401
 from actionwave.accounts import models as accounts_models  # noqa: F401
 from actionwave.bill import models as bill_models  # noqa: F401
-from actionwave.delivery import models as delivery_models  # noqa: F401
 from actionwave.legislators import models as legislators_models  # noqa: F401
 from actionwave.mail import models as mail_models  # noqa: F401
 from actionwave.messages import models as messages_models  # noqa: F401

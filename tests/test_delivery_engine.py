@@ -139,8 +139,8 @@ def test_outcome_is_not_written_over_a_lease_that_was_taken_away(
         claimed = claim_due_deliveries(session, MAIL_CHANNEL, 1, "slow-worker", 60)
         session.execute(update(Delivery).values(lease_owner="someone-else"))
         session.commit()
-        result = record_outcomes(session, Outcomes(sent=[(claimed[0].id, "x")]), "slow-worker",
-                                 DeliveryPolicy())
+        result = record_outcomes(session, Outcomes(MAIL_CHANNEL, sent=[(claimed[0].id, "x")]),
+                                 "slow-worker", DeliveryPolicy())
         assert result.not_held == 1
         assert session.scalars(select(Delivery.state)).one() == "sending"
 

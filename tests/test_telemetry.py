@@ -12,9 +12,16 @@ from flask.testing import FlaskClient
 
 from actionwave.accounts.services import create_api_token
 from actionwave.config import Settings
-from actionwave.metrics import BILL_POLLS, RATE_LIMIT_WAITS
+from actionwave.counters import bump_counters
+from actionwave.delivery.engine import deliver_due
+from actionwave.delivery.mailing import MAIL_CHANNEL, MailSender
+from actionwave.delivery.policy import DeliveryPolicy
+from actionwave.delivery.ratelimit import LocalRateLimiter
+from actionwave.mail.sendgrid_mailer import SendGridMailer
 from actionwave.runner import shared_metrics_dir
 from actionwave.services import Services
+from tests.delivery_support import add_mail_deliveries, mail_settings
+from tests.stubs.sendgrid import sendgrid_stub
 from tests.support import gunicorn_workers, open_connections, wait_for, web_processes
 
 
@@ -83,8 +90,6 @@ def test_metrics_count_intake_outcomes_and_report_backlogs(ops: FlaskClient, cam
     ops.post(url, json={"email": "m@example.org", "first_name": "M", "last_name": "N",
                         "zip": "60601"})
     ops.post(url, json={"email": "m@example.org"})
-    RATE_LIMIT_WAITS.labels(bucket="sendgrid").inc()
-    BILL_POLLS.labels(outcome="unchanged").inc()
     text = ops.get("/metrics").get_data(as_text=True)
     assert value(text, accepted) == start_ok + 1
     assert value(text, invalid) == start_bad + 1
@@ -92,8 +97,30 @@ def test_metrics_count_intake_outcomes_and_report_backlogs(ops: FlaskClient, cam
     assert f'actionwave_queue_depth{{queue="{committed_db.settings.namespace}"}}' in text
     assert 'actionwave_backlog_source_up{source="database"} 1.0' in text
     assert "actionwave_http_request_duration_seconds_bucket" in text
-    assert 'actionwave_rate_limit_waits_total{bucket="sendgrid"}' in text
-    assert 'actionwave_bill_polls_total{outcome="unchanged"}' in text
+
+
+def test_what_workers_count_reaches_the_scrape(ops: FlaskClient, campaign_slug, committed_db,
+                                               settings: Settings):
+    """Deliveries sent and rate-limit waits happen in Celery workers, bill polls in beat's
+    tasks: their running counts live in the database, so any web process's scrape has them."""
+    with sendgrid_stub() as stub:
+        mailing = mail_settings(settings, stub, sendgrid_requests_per_minute=600)
+        sender = MailSender(SendGridMailer(mailing))
+        limiter = LocalRateLimiter()
+        limiter.take(sender.provider, 600)  # the bucket is empty: the send waits for a token
+        with committed_db.session() as session:
+            add_mail_deliveries(session, campaign_slug, 3, category="action")  # one request
+        deliver_due(committed_db.session_factory, MAIL_CHANNEL, sender, limiter,
+                    DeliveryPolicy.from_settings(mailing), "w1")
+    with committed_db.session() as session:
+        bump_counters(session, {"bill_polls:unchanged": 2})  # what poll_campaign_bill does
+        session.commit()
+    text = ops.get("/metrics").get_data(as_text=True)
+    assert value(text, 'actionwave_deliveries_sent_total{channel="email"}') == 3
+    assert value(text, 'actionwave_rate_limit_waits_total{bucket="sendgrid"}') == 1
+    assert value(text, 'actionwave_bill_polls_total{outcome="unchanged"}') == 2
+    # Sent deliveries are a running count; the gauge counts only what is not sent (indexed).
+    assert 'actionwave_deliveries{channel="email",state="sent"}' not in text
 
 
 def test_readyz_is_ready_when_database_and_broker_answer(client: FlaskClient):

@@ -25,7 +25,9 @@ from actionwave.bill.watcher import (
     poll_campaign_bill,
     record_bill_actions,
 )
+from actionwave.channels import Retryable
 from actionwave.config import Settings
+from actionwave.counters import read_counters
 from actionwave.models import BillAction, Campaign, Delivery, Wave
 from actionwave.services import Services
 from actionwave.social.x_poster import XPoster
@@ -70,6 +72,21 @@ def test_each_action_is_stored_once_across_sources_and_polls(db_session) -> None
     assert len(law) == 2  # "Became Public Law" and "Signed by President", each once
     presented = [a for a in stored if a.stage == "to_president"]
     assert len(presented) == 1 and presented[0].action_code == "28000"
+
+
+def test_each_poll_is_counted_by_outcome(committed_db: Services, campaign_slug: str,
+                                        congress: CongressStub) -> None:
+    campaign_id = _seed(committed_db, campaign_slug)
+    BillReplay(congress, ("119", "hr", "2661")).show("introduced")
+    source = CongressGovClient(congress.api_url, API_KEY, LocalBudget(100))
+    with committed_db.session() as session:
+        poll_campaign_bill(session, campaign_id, source)  # new actions
+        poll_campaign_bill(session, campaign_id, source)  # nothing new
+        congress.fail_with_429(times=5, retry_after=600)
+        with pytest.raises(Retryable):
+            poll_campaign_bill(session, campaign_id, source)
+        assert read_counters(session, "bill_polls") == {"changed": 1, "unchanged": 1,
+                                                        "failed": 1}
 
 
 def _seed(services: Services, slug: str) -> int:

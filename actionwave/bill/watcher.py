@@ -27,6 +27,7 @@ from actionwave.bill.congress_api import BillRef, BillSource
 from actionwave.bill.models import BillStageTransition
 from actionwave.bill.stages import LOC_SOURCE_CODE, STAGE_LABELS, STAGES, Stage, stage_of
 from actionwave.channels import Permanent, Retryable
+from actionwave.counters import bump_counters
 from actionwave.db import dialect_insert
 from actionwave.models import BillAction, Campaign
 from actionwave.reminders.sweep import plan_senate_reminders
@@ -138,7 +139,8 @@ def poll_campaign_bill(session: Session, campaign_id: int,
 
     Each new transition starts its waves and plans "write to your senators" reminders in the
     same transaction. Commits. Raises ``Retryable``/``Permanent`` from the source before
-    anything is written.
+    anything is written but the count of failed polls. Each poll counts as ``changed`` (new
+    actions), ``unchanged`` or ``failed`` in ``actionwave.counters``.
     """
     campaign = session.get(Campaign, campaign_id)
     if campaign is None or not (campaign.bill_congress and campaign.bill_type
@@ -148,12 +150,17 @@ def poll_campaign_bill(session: Session, campaign_id: int,
     last = session.scalar(select(func.max(BillAction.fetched_at)).where(
         BillAction.congress == bill.congress, BillAction.bill_type == bill.bill_type,
         BillAction.bill_number == bill.number))
-    actions = source.actions(bill, since=last - SINCE_MARGIN if last else None)
-    if actions:
-        record_bill_actions(session, bill, actions)
+    try:
+        actions = source.actions(bill, since=last - SINCE_MARGIN if last else None)
+    except (Retryable, Permanent):
+        bump_counters(session, {"bill_polls:failed": 1})
+        session.commit()
+        raise
+    new = record_bill_actions(session, bill, actions) if actions else 0
     created = detect_transitions(session, campaign_id, bill)
     for transition in created:
         plan_senate_reminders(session, campaign_id, transition.id)
+    bump_counters(session, {f"bill_polls:{'changed' if new else 'unchanged'}": 1})
     session.commit()
     return created
 

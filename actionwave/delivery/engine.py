@@ -62,12 +62,14 @@ def deliver_due(
         total = BatchResult(claimed=len(claimed))
         if not claimed:
             return total
-        outcomes = Outcomes()
+        outcomes = Outcomes(channel)
         last_flush = time.monotonic()
         requests = sender.requests(claimed)
         for index, request in enumerate(requests):
             request = _within_office_limits(request, limiter, policy, outcomes)
-            wait = _provider_token(sender.provider, limiter, policy, sleep) if request else 0.0
+            wait = 0.0
+            if request:
+                wait = _provider_token(sender.provider, limiter, policy, outcomes, sleep)
             if wait > 0:
                 outcomes.postponed.extend(
                     (c.id, wait) for r in [request, *requests[index + 1:]] for c in r
@@ -84,7 +86,7 @@ def deliver_due(
                 _send(sender, request, limiter, outcomes)
             if len(outcomes) >= FLUSH_EVERY or time.monotonic() - last_flush > FLUSH_SECONDS:
                 total.add(record_outcomes(session, outcomes, worker_id, policy))
-                outcomes, last_flush = Outcomes(), time.monotonic()
+                outcomes, last_flush = Outcomes(channel), time.monotonic()
         total.add(record_outcomes(session, outcomes, worker_id, policy))
         return total
 
@@ -100,17 +102,24 @@ def _within_office_limits(
         wait = limiter.take(f"office:{office}", policy.office_per_minute) if office else 0.0
         if wait > 0:
             outcomes.postponed.append((claimed.id, wait))
+            outcomes.waits["office"] += 1
         else:
             allowed.append(claimed)
     return allowed
 
 
 def _provider_token(
-    provider: str, limiter: RateLimiter, policy: DeliveryPolicy, sleep: Callable[[float], None]
+    provider: str, limiter: RateLimiter, policy: DeliveryPolicy, outcomes: Outcomes,
+    sleep: Callable[[float], None],
 ) -> float:
-    """0 once a token is taken; else the (long) wait, with nothing taken."""
+    """0 once a token is taken; else the (long) wait, with nothing taken. A request that did
+    not find its token at once counts as one wait of the provider's bucket."""
+    waited = False
     while True:
         wait = limiter.take(provider, policy.provider_per_minute)
+        if wait > 0 and not waited:
+            outcomes.waits[provider] += 1
+            waited = True
         if wait <= 0 or wait > LONGEST_SLEEP_SECONDS:
             return wait
         sleep(wait)

@@ -7,6 +7,7 @@ nothing and is counted as ``not_held``.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -14,8 +15,8 @@ from typing import Any
 from sqlalchemy import bindparam, update
 from sqlalchemy.orm import Session
 
+from actionwave.counters import bump_counters
 from actionwave.delivery.claims import Claimed
-from actionwave.delivery.models import bump_counters
 from actionwave.delivery.policy import DeliveryPolicy
 from actionwave.delivery.states import (
     DEAD,
@@ -31,13 +32,16 @@ from actionwave.delivery.states import (
 
 @dataclass
 class Outcomes:
-    """What happened to claimed deliveries, waiting to be written in one transaction."""
+    """What happened to claimed deliveries of ``channel``, waiting to be written in one
+    transaction; ``waits`` counts the times a rate-limit token was not there, by bucket."""
 
+    channel: str
     sent: list[tuple[int, str | None]] = field(default_factory=list)
     retry: list[tuple[Claimed, str, float | None]] = field(default_factory=list)
     failed: list[tuple[int, str]] = field(default_factory=list)
     postponed: list[tuple[int, float]] = field(default_factory=list)
     in_doubt: list[tuple[int, str]] = field(default_factory=list)
+    waits: Counter[str] = field(default_factory=Counter)
 
     def __len__(self) -> int:
         return (len(self.sent) + len(self.retry) + len(self.failed) + len(self.postponed)
@@ -73,16 +77,20 @@ def record_outcomes(
     Retryable failures go back to ``pending`` with a backoff, or to ``dead`` when out of attempts;
     postponed rows go back without using up an attempt; rows whose request may have left
     (a timeout) are handed to the in-doubt sweep, which asks the provider before any resend.
-    Commits.
+    The sends written and the rate-limit waits are added to the running counts
+    (``actionwave.counters``). Commits.
     """
     now = datetime.now(UTC)
     mine = [deliveries.c.id == bindparam("b_id"), deliveries.c.lease_owner == worker_id]
     result = BatchResult()
     statements: list[tuple[Any, list[dict[str, Any]]]] = []
+    connection = session.connection()
+    sent_written = 0
     if outcomes.sent:
         stmt = move(SENDING, SENT, *mine, sent_at=now, last_error=None,
                     provider_id=bindparam("b_provider"))
-        statements.append((stmt, [{"b_id": i, "b_provider": p} for i, p in outcomes.sent]))
+        sent_written = connection.execute(
+            stmt, [{"b_id": i, "b_provider": p} for i, p in outcomes.sent]).rowcount
         result.sent = len(outcomes.sent)
     again = [(c, reason, after) for c, reason, after in outcomes.retry
              if c.attempts < policy.max_attempts]
@@ -114,9 +122,12 @@ def record_outcomes(
                         last_error=bindparam("b_error")))
         statements.append((stmt, [{"b_id": i, "b_error": r} for i, r in outcomes.in_doubt]))
         result.in_doubt = len(outcomes.in_doubt)
-        bump_counters(session, {"in_doubt": result.in_doubt})
-    connection = session.connection()
-    written = sum(connection.execute(stmt, params).rowcount for stmt, params in statements)
+    written = sent_written + sum(connection.execute(stmt, params).rowcount
+                                 for stmt, params in statements)
+    bump_counters(session, {
+        "in_doubt": result.in_doubt, f"deliveries_sent:{outcomes.channel}": sent_written,
+        **{f"rate_limit_waits:{bucket}": n for bucket, n in outcomes.waits.items()},
+    })
     session.commit()
     result.not_held = len(outcomes) - written
     return result

@@ -9,6 +9,7 @@ to ``pending``; UNKNOWN -> asked again later, never resent blindly. Each case is
 from __future__ import annotations
 
 import uuid
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -17,9 +18,9 @@ from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.orm import Session
 
 from actionwave.channels import ProviderError, SendOutcome
+from actionwave.counters import bump_counters, read_counters
 from actionwave.db import is_postgres
 from actionwave.delivery.engine import Sender
-from actionwave.delivery.models import bump_counters, read_counters
 from actionwave.delivery.policy import DeliveryPolicy
 from actionwave.delivery.states import (
     DEAD,
@@ -100,9 +101,12 @@ def _record(
         session.execute(update(deliveries).where(mine, deliveries.c.id.in_(unknown))
                         .values(lease_expires_at=now, last_error=IN_DOUBT_NOTE))
     first_time = sum(1 for r in rows if not (r.lease_owner or "").startswith(IN_DOUBT_OWNER))
+    settled_sent = set(accepted)
+    sent_by_channel = Counter(r.channel for r in rows if r.id in settled_sent)
     bump_counters(session, {
         "in_doubt": first_time, "in_doubt_sent": len(accepted),
         "in_doubt_resent": len(not_found), "in_doubt_unknown": len(unknown),
+        **{f"deliveries_sent:{channel}": n for channel, n in sent_by_channel.items()},
     })
     session.commit()
     return Reconciled(len(rows), len(accepted), len(not_found), len(unknown))
@@ -113,7 +117,7 @@ def in_doubt_report(session: Session) -> dict[str, int]:
     ``in_doubt_sent`` (provider had it), ``in_doubt_resent`` (provider never saw it, sent again),
     ``in_doubt_unknown`` (lookups that could not tell); ``still_in_doubt`` now."""
     report = dict.fromkeys(COUNTERS, 0)
-    report.update(read_counters(session))
+    report.update({name: n for name, n in read_counters(session).items() if name in report})
     report["still_in_doubt"] = session.scalar(
         select(func.count()).select_from(deliveries).where(
             deliveries.c.state == SENDING, deliveries.c.lease_owner.startswith(IN_DOUBT_OWNER))
