@@ -63,6 +63,8 @@ class Settings:
     delivery_backoff_max_seconds: float = 3600.0
     delivery_lookup_grace_seconds: float = 60.0
     delivery_sweep_seconds: float = 5.0
+    # Task chains draining one channel at once, across all workers (actionwave.delivery.drainers).
+    delivery_drainers: int = 8
     sendgrid_requests_per_minute: int = 600
     office_messages_per_minute: int = 60
     ratelimit_burst: int = 1

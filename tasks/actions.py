@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import logging
 import uuid
 
 from celery import shared_task
-from kombu.exceptions import OperationalError as BrokerError
 from sqlalchemy.exc import OperationalError
 
 from actionwave.delivery.cwc_sending import CWC_CHANNEL
@@ -15,9 +13,7 @@ from actionwave.delivery.planning import plan_batch
 from actionwave.delivery.targets import TargetPlanner
 from actionwave.legislators.index import NoSnapshot
 from actionwave.resolution import resolve_actions as resolve
-from tasks.delivery import deliver_due
-
-log = logging.getLogger(__name__)
+from tasks.delivery import start_draining
 
 
 @shared_task(name="actionwave.resolve_actions", bind=True, max_retries=None)
@@ -38,9 +34,6 @@ def resolve_actions(self, action_ids: list[str]) -> None:  # type: ignore[no-unt
         # Database unreachable, or no legislator data synced yet: the batch is idempotent, so
         # try it again later; the actions stay ``accepted`` (and the relay's sweep re-queues them).
         raise self.retry(exc=exc, countdown=min(2 ** self.request.retries, 60)) from exc
-    try:
-        deliver_due.delay(MAIL_CHANNEL)
-    except BrokerError as exc:  # broker down: fine, beat's sweep starts delivery later
-        log.warning("could not start delivery now (%s); the sweep will", exc)
+    start_draining(services, MAIL_CHANNEL)
     if plan_targets.cwc_configured:
-        deliver_due.delay(CWC_CHANNEL)
+        start_draining(services, CWC_CHANNEL)

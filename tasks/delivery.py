@@ -7,12 +7,15 @@ redelivered after a crash does no harm. Long waits (backoff, rate limits) live i
 
 from __future__ import annotations
 
+import logging
 import math
 import os
 import socket
 import threading
 
 from celery import shared_task
+from kombu.exceptions import OperationalError as BrokerError
+from redis.exceptions import RedisError
 from sqlalchemy.exc import OperationalError
 
 from actionwave.config import Settings
@@ -27,6 +30,8 @@ from actionwave.reminders.sweep import REMINDER_CHANNEL
 from actionwave.services import Services
 from actionwave.waves.launch import WAVE_CHANNEL
 from actionwave.waves.mail import CampaignMailSender, wave_choices
+
+log = logging.getLogger(__name__)
 
 
 def _senders(services: Services) -> dict[str, engine.Sender]:
@@ -46,9 +51,28 @@ def _worker_id() -> str:
     return f"{socket.gethostname()[:24]}:{os.getpid()}:{threading.get_ident() % 10**8}"
 
 
+def start_draining(services: Services, channel: str, wanted: int = 1) -> int:
+    """Start up to ``wanted`` drainers of ``channel``, as many as there are free slots
+    (``actionwave.delivery.drainers``); returns how many started. A Redis or broker outage starts
+    none: the sweep asks again later."""
+    started = 0
+    try:
+        for _ in range(wanted):
+            drainer = services.drainers.start(channel)
+            if drainer is None:
+                break
+            deliver_due.delay(channel, drainer)
+            started += 1
+    except (RedisError, BrokerError) as exc:
+        log.warning("could not start draining %s now (%s); the sweep will", channel, exc)
+    return started
+
+
 @shared_task(name="actionwave.deliver_due", bind=True, max_retries=None)
-def deliver_due(self, channel: str) -> int:  # type: ignore[no-untyped-def]
-    """Send one batch of due deliveries of ``channel``; queue another run if more are due."""
+def deliver_due(self, channel: str, drainer: str | None = None) -> int:  # type: ignore[no-untyped-def]
+    """Send one batch of due deliveries of ``channel``; while more are due, ``drainer`` (the
+    chain's slot) runs again. A run without a slot takes one to go on, or leaves the rest to the
+    drainers already running."""
     services: Services = self.app.services
     sender = _senders(services).get(channel)
     if sender is None:
@@ -60,8 +84,15 @@ def deliver_due(self, channel: str) -> int:  # type: ignore[no-untyped-def]
         )
     except OperationalError as exc:  # database unreachable; claimed rows come back via leases
         raise self.retry(exc=exc, countdown=min(2 ** self.request.retries, 30)) from exc
-    if result.more_due:
-        self.apply_async((channel,))
+    drainers = services.drainers
+    if not result.more_due:
+        if drainer:
+            drainers.end(channel, drainer)
+    elif drainer:
+        drainers.renew(channel, drainer)
+        self.apply_async((channel, drainer))
+    elif (drainer := drainers.start(channel)) is not None:
+        self.apply_async((channel, drainer))
     return result.sent
 
 
@@ -76,7 +107,5 @@ def sweep_deliveries(self) -> dict[str, int]:  # type: ignore[no-untyped-def]
         due = due_channels(session)
     for channel, count in due.items():
         if channel in senders:
-            runs = min(services.settings.worker_concurrency, math.ceil(count / policy.batch_size))
-            for _ in range(runs):
-                deliver_due.delay(channel)
+            start_draining(services, channel, math.ceil(count / policy.batch_size))
     return due
