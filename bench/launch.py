@@ -46,6 +46,7 @@ import redis
 from sqlalchemy import func, select
 
 from actionwave.config import Settings
+from actionwave.metrics import QUEUE_PRIORITY_SUFFIXES
 from bench.harness import REDIS_URL, combine, gunicorn, scratch_database, wrk
 from bench.intake import PATH, load_campaign, open_loop_run
 from bench.pipeline import start_stub, start_workers, stub_stats
@@ -132,28 +133,44 @@ def pipeline_counts(settings: Settings) -> dict[str, int]:
 
 
 def drain(settings: Settings, mail_url: str, timeout: float) -> tuple[dict[str, Any], float]:
-    """Wait until every action is resolved and its confirmation is at the stub."""
+    """Wait until every action is resolved, its confirmation is at the stub, and no task of the
+    pipeline is waiting or running (what is left of this turn must not run into the next)."""
     from actionwave.services import Services
     from workers import create_celery
 
     services = Services(settings)
     app = create_celery(settings, services)
+    broker = redis.Redis.from_url(REDIS_URL)
     started = time.monotonic()
+    swept = -settings.delivery_sweep_seconds
     try:
         while True:
             counts = pipeline_counts(settings)
             stats = stub_stats(mail_url)
             delivered = stats["distinct_by_kind"].get("confirmation", 0)
             done = counts["resolved"] == counts["stored"] == delivered and not counts["unsent"]
-            if done or time.monotonic() - started > timeout:
+            if (done and idle(broker, settings.namespace)) \
+                    or time.monotonic() - started > timeout:
                 break
-            app.send_task("actionwave.sweep_deliveries")  # what beat does every few seconds
+            if time.monotonic() - swept >= settings.delivery_sweep_seconds:
+                app.send_task("actionwave.sweep_deliveries")  # what beat does, as often
+                swept = time.monotonic()
             time.sleep(0.5)
     finally:
         app.close()
         services.close()
+        broker.close()
     return {**counts, "delivered": delivered, "duplicates": stats["duplicates"],
             "max_requests_1s": stats["max_requests_1s"]}, time.monotonic() - started
+
+
+def idle(broker: redis.Redis, queue: str) -> bool:
+    """No task waiting in ``queue`` and none of it taken but unacknowledged (our tasks are
+    acked late, so a running one is in kombu's ``unacked`` hash, as ``[message, exchange,
+    routing key]``; other runs' leftovers may be there too)."""
+    if any(broker.llen(queue + suffix) for suffix in QUEUE_PRIORITY_SUFFIXES):
+        return False
+    return not any(json.loads(entry)[2] == queue for entry in broker.hvals("unacked"))
 
 
 def timed(work: Callable[[], object]) -> float:
