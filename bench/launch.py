@@ -29,6 +29,7 @@ import argparse
 import json
 import re
 import secrets
+import subprocess
 import sys
 import tempfile
 import time
@@ -88,7 +89,7 @@ def measure(args: argparse.Namespace, ours: str, baseline: str,
     After each turn the app's pipeline catches up (``catch_up[url]()``, timed as ``catch_up_s``)
     before the other's turn starts, so neither's backlog weighs on the other's figures."""
     for url in (ours, baseline):  # first requests import, connect and fill caches: not measured
-        wrk(url, PATH, 16, 1 if args.quick else 3)
+        wrk(url, PATH, 4 if args.quick else 16, 1 if args.quick else 3)
         catch_up[url]()
     results: dict[str, Any] = {}
     for name, load in scenarios(args):
@@ -190,7 +191,15 @@ def drain_baseline(queue: str, mail_url: str, timeout: float) -> int:
         if (now == delivered and not broker.llen(queue)) or time.monotonic() > deadline:
             return now
         delivered = now
-        time.sleep(1.0)
+        time.sleep(0.5)
+
+
+def stop_all(processes: list[subprocess.Popen[bytes]]) -> None:
+    """Ask every process to stop, then wait for each (Celery's warm shutdowns overlap)."""
+    for process in processes:
+        process.terminate()
+    for process in processes:
+        process.wait(timeout=30)
 
 
 def run(args: argparse.Namespace, database_url: str, work: Path) -> dict[str, Any]:
@@ -215,13 +224,13 @@ def run(args: argparse.Namespace, database_url: str, work: Path) -> dict[str, An
         sync_legislators(settings, args.data)
         # INFO: start_workers waits for Celery's "ready." line.
         base_settings = replace(settings, namespace=f"{namespace}-baseline", log_level="INFO")
-        for worker in [
+        workers = [
             *start_workers(replace(settings, log_level="INFO"), args.workers, work),
             *start_workers(base_settings, args.workers, work, name="baseline-worker", command=(
                 "-m", "celery", "-A", "bench.baseline_app", "worker", "--pool", "threads",
                 "--concurrency", str(args.threads), "--loglevel", "INFO")),
-        ]:
-            stack.callback(lambda w=worker: (w.terminate(), w.wait(timeout=30)))
+        ]
+        stack.callback(stop_all, workers)
         web_env = {**settings.to_env(), "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir)}
         ours = stack.enter_context(gunicorn("web:create_app()", web_env))
         baseline = stack.enter_context(gunicorn("bench.baseline_app:create_app()",
