@@ -52,8 +52,12 @@ def test_submissions_and_lookups_leave_no_cyclic_garbage(app, campaign_slug: str
         call(environ)
     gc.collect()
     assert {s.split()[0] for s in statuses} == {"202", "200"}
-    # Without the matcher's memory: 8 objects for each request (werkzeug's recursive closure).
-    assert len(saved_garbage) < 10, sorted({type(o).__qualname__ for o in saved_garbage})
+    # Without the matcher's memory: each request left werkzeug's recursive closure (8 objects).
+    # A few may come from elsewhere: another test's thread ending now frees its own.
+    matches = [o for o in saved_garbage
+               if getattr(o, "__qualname__", "") == "StateMachineMatcher.match.<locals>._match"]
+    assert len(matches) < 5 and len(saved_garbage) < len(requests), sorted(
+        {getattr(o, "__qualname__", type(o).__qualname__) for o in saved_garbage})
 
 
 PATHS = [
