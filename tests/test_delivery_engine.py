@@ -44,6 +44,17 @@ def test_sent_and_failed_are_final_states() -> None:
         move("failed", "sending")
 
 
+def test_backoff_waits_at_least_half_its_ceiling_so_attempts_outlast_an_outage() -> None:
+    policy = DeliveryPolicy()  # the product's defaults: 5 s doubling, 8 attempts
+    for attempts in range(1, 9):
+        ceiling = policy.backoff_seconds * 2 ** (attempts - 1)
+        delays = [policy.retry_delay(attempts, None) for _ in range(200)]
+        assert ceiling / 2 <= min(delays) and max(delays) <= ceiling
+    shortest = sum(policy.backoff_seconds * 2 ** (a - 1) / 2 for a in range(1, policy.max_attempts))
+    assert shortest > 300  # seven waits: a delivery outlasts five minutes of 5xx answers
+    assert policy.retry_delay(1, after=120.0) == 120.0  # the provider's Retry-After wins
+
+
 def test_concurrent_claims_get_disjoint_rows_with_a_lease(
     committed_db: Services, campaign_slug: str
 ) -> None:

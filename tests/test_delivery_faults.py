@@ -24,8 +24,8 @@ pytestmark = pytest.mark.faults
 
 KILLS = 5
 KILL_EVERY_SECONDS = 3.0
-# The issue asks for a minute; CI runs 20 s (FAULT_PROVIDER_OUTAGE_SECONDS=60 for the full one).
-PROVIDER_OUTAGE_SECONDS = float(os.environ.get("FAULT_PROVIDER_OUTAGE_SECONDS", "20"))
+# A minute, as on the issue (FAULT_PROVIDER_OUTAGE_SECONDS for another length).
+PROVIDER_OUTAGE_SECONDS = float(os.environ.get("FAULT_PROVIDER_OUTAGE_SECONDS", "60"))
 
 
 @pytest.fixture

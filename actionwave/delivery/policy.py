@@ -47,6 +47,12 @@ class DeliveryPolicy:
         return max(1, min(self.batch_size, quarter_lease))
 
     def retry_delay(self, attempts: int, after: float | None) -> float:
-        """Exponential backoff with full jitter; never sooner than the provider asked."""
+        """Exponential backoff with "equal jitter": between half the ceiling and the ceiling,
+        never sooner than the provider asked.
+
+        The floor is what lets a delivery outlast an outage: with the defaults (5 s doubling,
+        8 attempts) the seven waits add up to at least 317 s of a provider answering 5xx. With
+        full jitter (anywhere from 0) they could add up to under a minute: about 1 delivery in
+        1,000 went dead in a one-minute outage (a simulation of the draws)."""
         ceiling = min(self.backoff_max_seconds, self.backoff_seconds * 2 ** max(0, attempts - 1))
-        return max(after or 0.0, random.uniform(0, ceiling))
+        return max(after or 0.0, random.uniform(ceiling / 2, ceiling))
