@@ -5,10 +5,10 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import event, select, update
 
 from actionwave.config import Settings
 from actionwave.delivery.claims import claim_due_deliveries
@@ -85,6 +85,27 @@ def test_same_shape_mail_goes_out_in_one_request_and_is_recorded_sent(
         assert set(states_of(session, keys).values()) == {"sent"}
         provider_ids = session.scalars(select(Delivery.provider_id)).all()
     assert len(set(provider_ids)) == 1 and provider_ids[0].startswith("stub")
+
+
+def test_a_delivery_sent_at_once_is_written_twice_claimed_and_sent(
+    committed_db: Services, campaign_slug: str, settings: Settings, stub: SendGridStub
+) -> None:
+    """No lease renewal while the claim's lease is young: nothing can have taken the rows."""
+    with committed_db.session() as session:
+        add_mail_deliveries(session, campaign_slug, 3)
+    updates: list[str] = []
+
+    def count(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
+        if "UPDATE deliveries SET" in statement:
+            updates.append(statement.split(" SET ")[1][:40])
+
+    event.listen(committed_db.engine, "before_cursor_execute", count)
+    try:
+        result = run_once(committed_db, mail_settings(settings, stub))
+    finally:
+        event.remove(committed_db.engine, "before_cursor_execute", count)
+    assert result.sent == 3
+    assert len(updates) == 2, updates  # the claim, then the outcomes (three rows in each)
 
 
 def test_429_postpones_without_using_a_try_honouring_retry_after_and_pausing_the_provider(
@@ -186,12 +207,9 @@ def test_rows_settled_while_the_worker_waited_for_a_token_are_not_sent_by_it(
         (key,) = add_mail_deliveries(session, campaign_slug, 1)
 
     def lease_runs_out_and_a_sweeper_settles_it(seconds: float) -> None:
+        time.sleep(max(seconds, policy.lease_seconds))
         with committed_db.session() as session:
-            session.execute(update(Delivery).values(
-                lease_expires_at=datetime.now(UTC) - timedelta(seconds=1)))
-            session.commit()
             expire_leases(session, {MAIL_CHANNEL: sender}, policy)  # not found: back to pending
-        time.sleep(seconds)
 
     deliver_due(committed_db.session_factory, MAIL_CHANNEL, sender, limiter, policy, "slow",
                 sleep=lease_runs_out_and_a_sweeper_settles_it)

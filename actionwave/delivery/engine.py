@@ -59,6 +59,7 @@ def deliver_due(
         claimed = claim_due_deliveries(
             session, channel, policy.claim_limit(), worker_id, policy.lease_seconds
         )
+        lease_is_fresh_until = time.monotonic() + policy.lease_seconds / 2
         total = BatchResult(claimed=len(claimed))
         if not claimed:
             return total
@@ -75,10 +76,14 @@ def deliver_due(
                     (c.id, wait) for r in [request, *requests[index + 1:]] for c in r
                 )
                 break
-            if request:
+            if request and time.monotonic() > lease_is_fresh_until:
                 # Waiting for tokens may have outlasted the lease, and a sweeper may have settled
                 # those rows since. Send only what this worker still holds, on a fresh lease, so
                 # nothing can be settled (and sent again) while this request is in flight.
+                # Before half the lease has gone, nothing can have taken them: the sweeper
+                # touches only rows whose lease has run out, and the half left outlasts the
+                # request's timeout. Most requests go out then, so a delivery is written twice
+                # on its way (claimed, sent), not three times.
                 held = renew_leases(session, [c.id for c in request], worker_id,
                                     policy.lease_seconds)
                 request = [c for c in request if c.id in held]
