@@ -130,7 +130,10 @@ def open_connections(pid: int, port: int) -> int:
     """Established TCP connections on ``port`` held by process ``pid`` (from /proc)."""
     inodes = set()
     for fd in Path(f"/proc/{pid}/fd").iterdir():
-        target = os.readlink(fd)
+        try:
+            target = os.readlink(fd)
+        except FileNotFoundError:  # closed since the folder was listed: the process is serving
+            continue
         if target.startswith("socket:["):
             inodes.add(target[8:-1])
     count = 0

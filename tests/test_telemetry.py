@@ -163,10 +163,12 @@ def test_metrics_sum_every_web_process_without_configuration(settings: Settings,
             held = [open_connections(pid, port) for pid in gunicorn_workers(master.pid)]
             return len(held) == 2 and all(held)
 
-        wait_for(both_processes_served, timeout=60, interval=0,
-                 message="both web processes to answer requests")
-        for client in clients:
-            client.close()
+        try:
+            wait_for(both_processes_served, timeout=60, interval=0,
+                     message="both web processes to answer requests")
+        finally:
+            for client in clients:
+                client.close()
         scrape = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
         scrape.request("GET", "/metrics")
         text = scrape.getresponse().read().decode()
