@@ -39,22 +39,59 @@ request = function()
   return wrk.format("POST", PATH, {["Content-Type"] = "application/json"}, body)
 end
 done = function(summary, latency, requests)
+  local grid = {}
+  for i, p in ipairs(QUANTILES) do grid[i] = string.format("%d", latency:percentile(p)) end
   local out = string.format(
-    '{"requests":%d,"duration_us":%d,"non2xx":%d,"socket_errors":%d,"p50_us":%d,"p99_us":%d,"max_us":%d}',
+    '{"requests":%d,"duration_us":%d,"non2xx":%d,"socket_errors":%d,"max_us":%d,"quantiles_us":[%s]}',
     summary.requests, summary.duration, summary.errors.status,
     summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout,
-    latency:percentile(50), latency:percentile(99), latency.max)
+    latency.max, table.concat(grid, ","))
   io.stderr:write("WRKJSON " .. out .. "\\n")
 end
 """
 
+# Percentiles each run reports, so that rounds can be pooled (``combine``): every whole one below
+# 90, every tenth up to 99, every hundredth above.
+QUANTILES = (*range(90), *(90 + i / 10 for i in range(90)), *(99 + i / 100 for i in range(100)))
+
+
+def latency_figures(quantiles_ms: list[float], max_ms: float, count: int) -> dict[str, Any]:
+    """A run's latency figures from its percentiles at ``QUANTILES``; ``quantiles_ms`` and
+    ``count`` (the requests answered) let ``combine`` pool it with other rounds."""
+    at = dict(zip(QUANTILES, quantiles_ms, strict=True))
+    return {"p50_ms": at[50], "p99_ms": at[99], "max_ms": max_ms,
+            "quantiles_ms": quantiles_ms, "count": count}
+
+
+def pooled_percentile(runs: list[dict[str, Any]], q: float) -> float:
+    """The ``q``th percentile of all the rounds' requests together. Each round tells, for a
+    latency L, the highest of its ``QUANTILES`` at or below L: at least that share of its
+    requests took L or less. The answer is the least L at which these shares, weighed by each
+    round's count, reach ``q``: never below the true figure, and above it by at most one step
+    of the grid."""
+    total = sum(r["count"] for r in runs)
+
+    def share_at_most(latency: float) -> float:
+        return sum(r["count"] / 100 * max((p for p, v in zip(
+            (*QUANTILES, 100), (*r["quantiles_ms"], r["max_ms"]), strict=True) if v <= latency),
+            default=0) for r in runs)
+
+    candidates = sorted({v for r in runs for v in r["quantiles_ms"]} | {r["max_ms"] for r in runs})
+    return next((v for v in candidates if share_at_most(v) >= q / 100 * total), candidates[-1])
+
 
 def combine(runs: list[dict[str, Any]]) -> dict[str, Any]:
-    """Rounds of one load on one app: counts (``accepted``, ``errors``) summed, every other
+    """Rounds of one load on one app: counts (``accepted``, ``errors``) summed; latencies over all
+    the rounds' requests together (``pooled_percentile``; ``max_ms`` the highest); every other
     figure the median of the rounds."""
     summed = {"accepted", "errors"}
-    return {key: sum(r[key] for r in runs) if key in summed
-            else round(statistics.median(r[key] for r in runs), 2) for key in runs[0]}
+    pooled = {"p50_ms": 50, "p99_ms": 99}
+    combined = {key: sum(r[key] for r in runs) if key in summed
+                else round(pooled_percentile(runs, pooled[key]), 2) if key in pooled
+                else max(r[key] for r in runs) if key == "max_ms"
+                else round(statistics.median(r[key] for r in runs), 2)
+                for key in runs[0] if key not in ("quantiles_ms", "count")}
+    return combined
 
 
 def free_port() -> int:
@@ -165,7 +202,8 @@ def wrk(url: str, path: str, connections: int, seconds: int, threads: int = 1) -
     if not shutil.which("wrk"):
         raise SystemExit("wrk is not installed: apt-get install wrk (or `make bench`)")
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
-        script.write(f'PATH = "{path}"\nRUN = "{secrets.token_hex(3)}"\n' + WRK_SCRIPT)
+        script.write(f'PATH = "{path}"\nRUN = "{secrets.token_hex(3)}"\n'
+                     f'QUANTILES = {{{", ".join(map(str, QUANTILES))}}}\n' + WRK_SCRIPT)
     try:
         run = subprocess.run(
             ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{seconds}s",
@@ -180,8 +218,7 @@ def wrk(url: str, path: str, connections: int, seconds: int, threads: int = 1) -
     return {
         "accepted": accepted,
         "accepted_per_s": accepted / (figures["duration_us"] / 1e6),
-        "p50_ms": figures["p50_us"] / 1000,
-        "p99_ms": figures["p99_us"] / 1000,
-        "max_ms": figures["max_us"] / 1000,
+        **latency_figures([us / 1000 for us in figures["quantiles_us"]],
+                          figures["max_us"] / 1000, figures["requests"]),
         "errors": figures["non2xx"] + figures["socket_errors"],
     }

@@ -63,7 +63,8 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="a run under 30 s")
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--seconds", type=int, default=15)
-    parser.add_argument("--rounds", type=int, default=3, help="alternating rounds; medians kept")
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="alternating rounds: median rates, pooled latencies")
     parser.add_argument("--rate", type=float, default=600.0,
                         help="open-loop arrivals per second (0: closed loop only)")
     parser.add_argument("--no-limits", action="store_true",

@@ -15,6 +15,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
+from bench.harness import QUANTILES, latency_figures
+
 
 @dataclass
 class OpenLoopResult:
@@ -24,21 +26,17 @@ class OpenLoopResult:
     statuses: Counter[int] = field(default_factory=Counter)
     socket_errors: int = 0
 
-    def percentile(self, q: float) -> float:
-        if not self.latencies_ms:
-            return 0.0
-        ordered = sorted(self.latencies_ms)
-        return ordered[min(len(ordered) - 1, int(q / 100 * len(ordered)))]
-
     def summary(self) -> dict[str, object]:
+        """Counts, and latencies as ``bench.harness.latency_figures`` (so rounds can be pooled)."""
         accepted = sum(n for status, n in self.statuses.items() if 200 <= status < 300)
+        ordered = sorted(self.latencies_ms) or [0.0]
+        quantiles = [round(ordered[min(len(ordered) - 1, int(q / 100 * len(ordered)))], 2)
+                     for q in QUANTILES]
         return {
             "offered_per_s": self.offered_per_s,
             "accepted_per_s": round(accepted / self.seconds, 2),
             "accepted": accepted,
-            "p50_ms": round(self.percentile(50), 2),
-            "p99_ms": round(self.percentile(99), 2),
-            "max_ms": round(max(self.latencies_ms, default=0.0), 2),
+            **latency_figures(quantiles, round(ordered[-1], 2), len(self.latencies_ms)),
             "errors": {str(k): v for k, v in self.statuses.items() if not 200 <= k < 300}
             | ({"socket": self.socket_errors} if self.socket_errors else {}),
         }
