@@ -12,13 +12,14 @@ baseline's, each with its own pipeline on the same two cores. After each turn th
 catches up before the other's turn starts (``catch_up_s``, median of the rounds): the baseline's
 workers take its tasks during the load, ours leave the actions in the outbox while the intake
 surges (``actionwave.surge``; ``--surge-per-s 0`` turns that off) and take them after. Then
-everything is counted: ``accepted`` (202s the server answered, from its own counter, since wrk
-misses replies in flight when it stops), ``stored`` (action rows), ``resolved``, ``delivered``
-(distinct confirmation keys at the stub), ``lost`` and ``duplicates`` (``drained`` is false when
-the drain timed out: then ``lost`` counts what was still on its way); ``baseline_delivered`` is
-the baseline's distinct mails at the stub (warm-up included, as in ``accepted``). Prints one
-JSON line; the headline figures are the closed loop at 64 connections, each scenario is under
-``scenarios``.
+everything is counted: ``server_outcomes`` (the intake's answers in the whole run by outcome,
+from its own counter: ``rate_limited`` is 429, ``unavailable`` 503, ``invalid`` another 4xx),
+``accepted`` (its 202s: wrk misses replies in flight when it stops), ``stored`` (action rows),
+``resolved``, ``delivered`` (distinct confirmation keys at the stub), ``lost`` and ``duplicates``
+(``drained`` is false when the drain timed out: then ``lost`` counts what was still on its way);
+``baseline_delivered`` is the baseline's distinct mails at the stub (warm-up included, as in
+``accepted``). Prints one JSON line; the headline figures are the closed loop at 64 connections,
+each scenario is under ``scenarios``.
 
     python bench/launch.py --quick          # whole run under 60 s
     python bench/launch.py --seconds 30 --rate 600
@@ -242,7 +243,8 @@ def run(args: argparse.Namespace, database_url: str, work: Path) -> dict[str, An
             baseline: lambda: timed(lambda: drain_baseline(
                 base_settings.namespace, mail_url, args.drain_timeout)),
         })
-        accepted = intake_outcomes(ours).get("accepted", 0)
+        outcomes = {k: v for k, v in intake_outcomes(ours).items() if v}
+        accepted = outcomes.get("accepted", 0)
         counts, drain_seconds = drain(settings, mail_url, args.drain_timeout)
         baseline_delivered = drain_baseline(base_settings.namespace, mail_url, args.drain_timeout)
     redis.Redis.from_url(REDIS_URL).delete(namespace, base_settings.namespace)
@@ -250,6 +252,7 @@ def run(args: argparse.Namespace, database_url: str, work: Path) -> dict[str, An
     return {
         "accepted_per_s": head["accepted_per_s"], "p50_ms": head["p50_ms"],
         "p99_ms": head["p99_ms"], "max_ms": head["max_ms"], "errors": head["errors"],
+        "server_outcomes": outcomes,
         "accepted": accepted, "stored": counts["stored"], "resolved": counts["resolved"],
         "delivered": counts["delivered"],
         "lost": accepted - counts["delivered"] + max(0, counts["stored"] - accepted),
