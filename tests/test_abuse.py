@@ -19,9 +19,12 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from flask import Flask
 from flask.testing import FlaskClient
 
+from actionwave.accounts.services import create_user
 from actionwave.config import Settings, SettingsError
+from actionwave.mail.confirmation import build_confirmation
 from actionwave.models import Supporter
 from actionwave.services import Services
+from tests.test_console import PASSWORD, sign_in
 from web.ratelimit import TOO_MANY
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -151,6 +154,26 @@ def test_no_template_marks_data_as_safe():
         source = template.read_text()
         assert not re.search(r"\|\s*safe\b", source), f"{template} uses |safe"
         assert "autoescape false" not in source, f"{template} turns autoescape off"
+
+
+def test_hostile_names_stay_literal_in_the_console_and_in_their_mail(client, url, committed_db,
+                                                                     settings):
+    """What a supporter typed reaches organizers as text (escaped in the console) and comes back
+    in the confirmation as text: a plain-text mail, the name put in as a value, not run."""
+    name = "<script>alert(1)</script>{{ 7*7 }}"
+    action_id = client.post(url, json=person("hostile@example.org", first_name=name,
+                                             last_name='"><img src=x onerror=alert(1)>')
+                            ).get_json()["id"]
+    with committed_db.session() as session:
+        create_user(session, "viewer@example.org", PASSWORD, "viewer")
+        mail = build_confirmation(session, settings, uuid.UUID(action_id))
+    sign_in(client, "viewer")
+    page = client.get("/console/supporters?q=hostile").get_data(as_text=True)
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;{{ 7*7 }}" in page
+    assert "&#34;&gt;&lt;img src=x onerror=alert(1)&gt;" in page
+    assert "<script>alert" not in page and "<img src=x" not in page
+    assert mail is not None and mail.html is None
+    assert f"Thank you, {name}." in mail.text and f"Thank you, {name}:" in mail.subject
 
 
 def test_template_syntax_in_a_supporter_message_is_stored_literally(client, url, committed_db):
