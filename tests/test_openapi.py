@@ -1,4 +1,5 @@
-"""The live app keeps the promises of /api/v1/openapi.json: schemathesis generates the requests.
+"""The live app keeps the promises of /api/v1/openapi.json: schemathesis generates the requests
+and sends them over HTTP to ``actionwave web`` (gunicorn, as production serves it).
 
 Checks: never a 5xx other than the documented 503, only documented status codes, JSON bodies that
 match the documented schemas (so every error is ``{"error": {"field", "message"}}``).
@@ -8,10 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 import schemathesis
-from flask import Flask
 from hypothesis import HealthCheck, given, settings
 from schemathesis import GenerationMode
 from schemathesis.checks import (
@@ -23,6 +24,7 @@ from schemathesis.checks import (
 
 from actionwave.config import Settings
 from actionwave.services import Services
+from tests.support import web_processes
 from web.openapi import DOCUMENT
 
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
@@ -30,29 +32,27 @@ CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
 
 
 @pytest.fixture
-def api_app(settings: Settings, campaign_slug: str, committed_db: Services) -> Iterator[Flask]:
-    """The app with its campaign loaded; the geocoder is a closed port (answers at once)."""
-    from web import create_app
-
+def served(settings: Settings, campaign_slug: str, committed_db: Services,
+           tmp_path: Path) -> Iterator[str]:
+    """``actionwave web`` with the campaign loaded, the geocoder a closed port (it answers at
+    once); yields the base URL."""
     fast = replace(settings, geocoder_url="http://127.0.0.1:1", geocoder_timeout_seconds=0.2)
-    services = Services(fast)
-    app = create_app(fast, services)
-    yield app
-    services.close()
+    with web_processes(fast, tmp_path / "web.log", workers=1) as (port, _master):
+        yield f"http://127.0.0.1:{port}"
 
 
 @pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE])
-def test_the_api_keeps_its_documented_promises(api_app: Flask, campaign_slug: str,
+def test_the_api_keeps_its_documented_promises(served: str, campaign_slug: str,
                                                mode: GenerationMode) -> None:
-    schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", api_app)
+    schema = schemathesis.openapi.from_url(f"{served}/api/v1/openapi.json")
     # The real campaign's slug, so that valid submissions get as far as the database.
     strategy = schema.as_strategy(mode, path_parameters={"slug": campaign_slug})
 
     @given(case=strategy)
-    @settings(max_examples=60, deadline=None, derandomize=True, database=None,
+    @settings(max_examples=150, deadline=None, derandomize=True, database=None,
               suppress_health_check=list(HealthCheck))
     def keeps_promises(case) -> None:  # type: ignore[no-untyped-def]
-        response = case.call()
+        response = case.call(base_url=served, timeout=10)
         case.validate_response(response, checks=CHECKS)
 
     keeps_promises()
