@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import json
 import os
 import secrets
@@ -69,28 +70,27 @@ def pooled_percentile(runs: list[dict[str, Any]], q: float) -> float:
     requests took L or less. The answer is the least L at which these shares, weighed by each
     round's count, reach ``q``: never below the true figure, and above it by at most one step
     of the grid."""
-    total = sum(r["count"] for r in runs)
+    grid = (0, *QUANTILES, 100)  # a share of 0 below a round's least figure, 100 at its max
 
-    def share_at_most(latency: float) -> float:
-        return sum(r["count"] / 100 * max((p for p, v in zip(
-            (*QUANTILES, 100), (*r["quantiles_ms"], r["max_ms"]), strict=True) if v <= latency),
-            default=0) for r in runs)
+    def requests_at_most(latency: float) -> float:
+        return sum(r["count"] / 100 * grid[bisect.bisect_right(
+            (*r["quantiles_ms"], r["max_ms"]), latency)] for r in runs)
 
-    candidates = sorted({v for r in runs for v in r["quantiles_ms"]} | {r["max_ms"] for r in runs})
-    return next((v for v in candidates if share_at_most(v) >= q / 100 * total), candidates[-1])
+    wanted = q / 100 * sum(r["count"] for r in runs)
+    candidates = sorted({v for r in runs for v in (*r["quantiles_ms"], r["max_ms"])})
+    return next(v for v in candidates if requests_at_most(v) >= wanted)
 
 
 def combine(runs: list[dict[str, Any]]) -> dict[str, Any]:
     """Rounds of one load on one app: counts (``accepted``, ``errors``) summed; latencies over all
     the rounds' requests together (``pooled_percentile``; ``max_ms`` the highest); every other
     figure the median of the rounds."""
-    summed = {"accepted", "errors"}
-    pooled = {"p50_ms": 50, "p99_ms": 99}
-    combined = {key: sum(r[key] for r in runs) if key in summed
-                else round(pooled_percentile(runs, pooled[key]), 2) if key in pooled
-                else max(r[key] for r in runs) if key == "max_ms"
-                else round(statistics.median(r[key] for r in runs), 2)
+    combined = {key: round(statistics.median(r[key] for r in runs), 2)
                 for key in runs[0] if key not in ("quantiles_ms", "count")}
+    combined.update(
+        accepted=sum(r["accepted"] for r in runs), errors=sum(r["errors"] for r in runs),
+        p50_ms=round(pooled_percentile(runs, 50), 2), p99_ms=round(pooled_percentile(runs, 99), 2),
+        max_ms=max(r["max_ms"] for r in runs))
     return combined
 
 
