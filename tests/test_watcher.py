@@ -25,13 +25,13 @@ from actionwave.bill.watcher import (
     poll_campaign_bill,
     record_bill_actions,
 )
-from actionwave.channels import Retryable
 from actionwave.config import Settings
 from actionwave.counters import read_counters
 from actionwave.models import BillAction, Campaign, Delivery, Wave
 from actionwave.services import Services
 from actionwave.social.x_poster import XPoster
 from actionwave.waves.launch import create_wave, fan_out_wave, waves_to_fan_out
+from tasks.bill import react_to_transitions
 from tests.stubs.congress import API_KEY, BillReplay, CongressStub, recorded_bills, running
 from tests.stubs.x import XStub
 from tests.support import wait_for
@@ -83,8 +83,7 @@ def test_each_poll_is_counted_by_outcome(committed_db: Services, campaign_slug: 
         poll_campaign_bill(session, campaign_id, source)  # new actions
         poll_campaign_bill(session, campaign_id, source)  # nothing new
         congress.fail_with_429(times=5, retry_after=600)
-        with pytest.raises(Retryable):
-            poll_campaign_bill(session, campaign_id, source)
+        assert poll_campaign_bill(session, campaign_id, source).outcome == "failed"
         assert read_counters(session, "bill_polls") == {"changed": 1, "unchanged": 1,
                                                         "failed": 1}
 
@@ -113,6 +112,7 @@ def _watch(services: Services, settings: Settings, campaign_id: int, congress: C
         barrier.wait()
         with services.session() as session:
             poll_campaign_bill(session, campaign_id, source)
+            react_to_transitions(session, campaign_id)
             announce_transitions(session, campaign_id, poster, settings.public_url)
             for wave_id in waves_to_fan_out(session):
                 fan_out_wave(session, wave_id, chunk_size=7)
@@ -172,6 +172,7 @@ def test_first_poll_of_a_bill_that_already_moved_announces_only_its_latest_stage
     for _ in range(2):  # a repeated poll changes nothing
         with committed_db.session() as session:
             poll_campaign_bill(session, campaign_id, source)
+            react_to_transitions(session, campaign_id)
             announce_transitions(session, campaign_id, poster, settings.public_url)
     with committed_db.session() as session:
         transitions = session.scalars(select(BillStageTransition).order_by(
