@@ -31,7 +31,8 @@ def describe(status: WatchStatus, waiting: list[Wave]) -> list[str]:
         if last.error_kind:
             found = f"failed ({last.error_kind}): {last.error_message}"
         elif last.outcome == "changed":
-            found = f"found {last.new_actions} new actions, {last.new_transitions} new stages"
+            found = (f"succeeded: new actions: {last.new_actions}, "
+                     f"new stages: {last.new_transitions}")
         else:
             found = "succeeded, nothing new"
         lines.append(f"  last poll:     {_when(last.finished_at)}, {found}")

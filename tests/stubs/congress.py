@@ -31,6 +31,7 @@ import json
 import os
 import re
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -89,6 +90,7 @@ class CongressHandler(StubHandler):
         state = self.server.state
         with self.server.lock:
             state["requests"].append(self.path)
+            state["times"].append(time.monotonic())
             problem = self._invalid(method)
             if problem:
                 state["invalid"].append(f"{self.path}: {problem}")
@@ -222,7 +224,7 @@ def _as_datetime(update_date: str) -> str:
 class CongressStub(StubServer):
     def __init__(self, port: int = 0) -> None:
         super().__init__(CongressHandler, port)
-        self.state.update(bills=recorded_bills(), requests=[], invalid=[], fail_429=0,
+        self.state.update(bills=recorded_bills(), requests=[], times=[], invalid=[], fail_429=0,
                           retry_after=0, page_size=MAX_LIMIT, faults={}, refuse_key=0,
                           release=threading.Event())
 
