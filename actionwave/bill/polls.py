@@ -97,8 +97,6 @@ def rate_limit_hold(session: Session, now: datetime | None = None) -> datetime |
     """Until when congress.gov asked us to wait (for any campaign: the key is shared), or None."""
     now = now or datetime.now(UTC)
     until = session.scalar(select(func.max(BillPoll.retry_at)))
-    if until is not None and until.tzinfo is None:  # SQLite's max() skips the column's type
-        until = until.replace(tzinfo=UTC)
     return until if until is not None and until > now else None
 
 
