@@ -115,10 +115,12 @@ def beat(settings: Settings, celery_args: tuple[str, ...]) -> None:
 
 def main() -> None:
     from actionwave.accounts.cli import user
+    from actionwave.bill.cli import bill
     from actionwave.delivery.cli import deliveries
     from actionwave.legislators.cli import data, lookup
     from actionwave.waves.cli import wave
 
+    cli.add_command(bill)
     cli.add_command(deliveries)
     cli.add_command(data)
     cli.add_command(lookup)

@@ -95,6 +95,7 @@ class Settings:
     congress_api_key: str = field(default="", repr=False)
     bill_poll_seconds: int = 900
     congress_requests_per_hour: int = 1000  # congress.gov allows 5,000; stay well inside
+    congress_timeout_seconds: float = 10.0  # each wait for congress.gov's answer
     # Waves and reminders
     wave_chunk_size: int = 5000
     reminder_cap_per_week: int = 2

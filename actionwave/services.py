@@ -100,7 +100,7 @@ class Services:
             budget = RedisBudget(redis.Redis.from_url(self.settings.redis_url),
                                  self.settings.namespace, per_hour)
         return CongressGovClient(self.settings.congress_api_url, self.settings.congress_api_key,
-                                 budget)
+                                 budget, timeout=self.settings.congress_timeout_seconds)
 
     @cached_property
     def poster(self) -> Poster:

@@ -17,7 +17,7 @@ from sqlalchemy import func, select, text
 
 from actionwave.bill.budget import LocalBudget
 from actionwave.bill.congress_api import BillRef, CongressGovClient
-from actionwave.bill.models import BillStageTransition
+from actionwave.bill.models import BillPoll, BillStageTransition
 from actionwave.bill.watcher import (
     announce_transitions,
     detect_transitions,
@@ -25,13 +25,13 @@ from actionwave.bill.watcher import (
     poll_campaign_bill,
     record_bill_actions,
 )
-from actionwave.channels import Retryable
 from actionwave.config import Settings
 from actionwave.counters import read_counters
 from actionwave.models import BillAction, Campaign, Delivery, Wave
 from actionwave.services import Services
 from actionwave.social.x_poster import XPoster
 from actionwave.waves.launch import create_wave, fan_out_wave, waves_to_fan_out
+from tasks.bill import react_to_transitions
 from tests.stubs.congress import API_KEY, BillReplay, CongressStub, recorded_bills, running
 from tests.stubs.x import XStub
 from tests.support import wait_for
@@ -83,8 +83,7 @@ def test_each_poll_is_counted_by_outcome(committed_db: Services, campaign_slug: 
         poll_campaign_bill(session, campaign_id, source)  # new actions
         poll_campaign_bill(session, campaign_id, source)  # nothing new
         congress.fail_with_429(times=5, retry_after=600)
-        with pytest.raises(Retryable):
-            poll_campaign_bill(session, campaign_id, source)
+        assert poll_campaign_bill(session, campaign_id, source).outcome == "failed"
         assert read_counters(session, "bill_polls") == {"changed": 1, "unchanged": 1,
                                                         "failed": 1}
 
@@ -113,6 +112,7 @@ def _watch(services: Services, settings: Settings, campaign_id: int, congress: C
         barrier.wait()
         with services.session() as session:
             poll_campaign_bill(session, campaign_id, source)
+            react_to_transitions(session, campaign_id)
             announce_transitions(session, campaign_id, poster, settings.public_url)
             for wave_id in waves_to_fan_out(session):
                 fan_out_wave(session, wave_id, chunk_size=7)
@@ -172,6 +172,7 @@ def test_first_poll_of_a_bill_that_already_moved_announces_only_its_latest_stage
     for _ in range(2):  # a repeated poll changes nothing
         with committed_db.session() as session:
             poll_campaign_bill(session, campaign_id, source)
+            react_to_transitions(session, campaign_id)
             announce_transitions(session, campaign_id, poster, settings.public_url)
     with committed_db.session() as session:
         transitions = session.scalars(select(BillStageTransition).order_by(
@@ -258,3 +259,72 @@ def test_replay_with_two_real_beat_processes_fires_once_per_stage(
     assert reached(len(REPLAY)) and x_api.state["attempts"] == len(REPLAY)
     firing = [log.read_text().count("Sending due task") for log in logs]
     assert sorted(firing)[0] == 0 and sorted(firing)[1] > 0, firing  # one beat fires, one waits
+
+
+def _beat_settings(settings: Settings, congress: CongressStub) -> Settings:
+    return replace(settings, namespace=f"{settings.namespace}-beats", bill_poll_seconds=1,
+                   congress_api_url=congress.api_url, congress_api_key=API_KEY,
+                   congress_timeout_seconds=2)
+
+
+def test_one_campaigns_bad_answer_never_stops_anothers_poll(
+    committed_db: Services, campaign_slug: str, settings: Settings, congress: CongressStub,
+    start_worker, start_beat,  # type: ignore[no-untyped-def]
+) -> None:
+    """H.R. 2661's campaign (polled first) gets an HTML page; the second campaign's bill,
+    H.R. 21 as recorded, is polled at every tick all the same and its stage wave starts."""
+    BillReplay(congress, ("119", "hr", "2661")).show("introduced")
+    congress.fault("html", ("119", "hr", "2661"))
+    with committed_db.session() as session:
+        first = session.scalar(select(Campaign.id).where(Campaign.slug == campaign_slug))
+        second = Campaign(slug="second", title="Second", bill_congress=117, bill_type="hr",
+                          bill_number=21)
+        session.add(second)
+        session.flush()
+        wave = create_wave(session, second.id, "on the Senate", trigger="stage",
+                           trigger_stage="in_committee:senate")
+        session.commit()
+        second_id, wave_id = second.id, wave.id
+    assert first < second_id
+    beat_settings = _beat_settings(settings, congress)
+    start_worker(beat_settings)
+    start_beat(beat_settings, "beat")
+
+    def polled_twice() -> bool:
+        with committed_db.session() as session:
+            polls = {p.campaign_id: p for p in session.scalars(select(BillPoll))}
+        return len(polls) == 2 and min(p.polls for p in polls.values()) >= 2
+
+    wait_for(polled_twice, timeout=30, interval=0.2, message="both campaigns polled twice")
+    with committed_db.session() as session:
+        failing, working = session.get(BillPoll, first), session.get(BillPoll, second_id)
+        assert (failing.error_kind, failing.last_success_at) == ("bad_answer", None)
+        assert failing.failures == failing.polls and "text/html" in failing.error_message
+        assert working.error_kind is None and working.failures == 0
+        assert session.get(Wave, wave_id).launched_at is not None
+        assert read_counters(session, "bill_polls")["failed"] >= 2
+
+
+def test_retry_after_is_honoured_across_beat_ticks(
+    committed_db: Services, campaign_slug: str, settings: Settings, congress: CongressStub,
+    start_worker, start_beat,  # type: ignore[no-untyped-def]
+) -> None:
+    """A 429 asking for 12 s (longer than the client waits inline): beat ticks every second,
+    yet congress.gov hears nothing more until the 12 s have passed."""
+    BillReplay(congress, ("119", "hr", "2661")).show("introduced")
+    congress.fail_with_429(1, retry_after=12)
+    beat_settings = _beat_settings(settings, congress)
+    start_worker(beat_settings)
+    log = start_beat(beat_settings, "beat")
+
+    def succeeded() -> bool:
+        with committed_db.session() as session:
+            return session.scalar(select(BillPoll.last_success_at)) is not None
+
+    wait_for(succeeded, timeout=45, interval=0.2, message="a poll after the wait")
+    first, second = congress.state["times"][:2]
+    assert second - first >= 11.5, second - first
+    assert log.read_text().count("Sending due task") >= 8  # ticks came, and waited
+    with committed_db.session() as session:
+        last = session.scalar(select(BillPoll))
+        assert (last.polls, last.failures, last.outcome) == (2, 1, "changed")

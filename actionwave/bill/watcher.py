@@ -1,12 +1,15 @@
-"""Watching a campaign's bill: store its actions once, detect stage transitions once, announce them.
+"""Watching a campaign's bill: store its actions once, record stage transitions once, announce them.
 
 Every step is idempotent and safe to run in two schedulers at once:
 - an action reported by several source systems (House floor, code 2; Library of Congress, code 9)
   has one fingerprint (date + normalized text) and is stored once;
 - a transition is a unique (campaign, stage, chamber) row inserted with ON CONFLICT DO NOTHING;
-  only the transaction that inserts it starts the waves bound to that stage;
 - the announcement is claimed with a lease, and X refuses a duplicate post if a crash left one
   in doubt.
+
+The watcher only records the event: the waves and reminders bound to a stage react to each
+transition not yet ``reacted_at`` (``tasks.bill.react_to_transitions``), so the watcher knows
+neither of them.
 
 A campaign's first poll is a baseline: of the stages the bill had already reached, only the
 latest is announced (one post, its waves); the earlier ones are recorded as history.
@@ -16,23 +19,22 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import exists, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from actionwave.bill.congress_api import BillRef, BillSource
+from actionwave.bill.congress_api import BillRef, BillSource, BillSourceError
 from actionwave.bill.models import BillStageTransition
+from actionwave.bill.polls import last_success, rate_limit_hold, record_poll
 from actionwave.bill.stages import LOC_SOURCE_CODE, STAGE_LABELS, STAGES, Stage, stage_of
 from actionwave.channels import Permanent, Retryable
 from actionwave.counters import bump_counters
 from actionwave.db import dialect_insert
 from actionwave.models import BillAction, Campaign
-from actionwave.reminders.sweep import plan_senate_reminders
 from actionwave.social.x_poster import Poster
-from actionwave.waves.launch import start_stage_waves
 
 POST_LEASE = timedelta(minutes=2)
 # congress.gov can publish an action a little after its bill's updateDate moved.
@@ -46,7 +48,17 @@ _NON_WORD = re.compile(r"[^a-z0-9]+")
 class NewTransition:
     id: int
     stage: Stage
-    wave_ids: list[int]
+
+
+@dataclass(frozen=True)
+class PollResult:
+    """``outcome``: changed (new actions), unchanged, failed (``error``), ``waiting`` out a
+    congress.gov rate limit until ``hold_until``, or ``skipped`` (no bill to follow)."""
+
+    outcome: str
+    transitions: list[NewTransition] = field(default_factory=list)
+    error: BillSourceError | None = None
+    hold_until: datetime | None = None
 
 
 def fingerprint(action: dict[str, Any]) -> str:
@@ -86,13 +98,13 @@ def record_bill_actions(session: Session, bill: BillRef, actions: list[dict[str,
 
 
 def detect_transitions(session: Session, campaign_id: int, bill: BillRef) -> list[NewTransition]:
-    """Record each stage the bill has reached as a transition, once; start the waves bound to it.
+    """Record each stage the bill has reached as a transition, once.
 
     The campaign's first detection is a baseline: a bill that had already moved when the
     campaign began watching it is announced once, at its latest stage; the stages before it are
-    recorded as ``history`` (never posted, starting no wave), so supporters are not sent a burst
-    of old news. Returns only the transitions to announce that this call inserted. Does not
-    commit: commit together so a transition and its waves' start are one fact.
+    recorded as ``history`` (never posted, nothing reacts to them), so supporters are not sent a
+    burst of old news. Returns only the transitions to announce that this call inserted. Does not
+    commit.
     """
     first = (select(BillAction.stage, func.min(BillAction.id).label("id"))
              .where(BillAction.congress == bill.congress, BillAction.bill_type == bill.bill_type,
@@ -114,14 +126,29 @@ def detect_transitions(session: Session, campaign_id: int, bill: BillRef) -> lis
                 campaign_id=campaign_id, stage=stage_name, chamber=chamber,
                 action_date=action.action_date, action_text=action.text, detected_at=now,
                 history=history, posted_at=now if history else None,
+                reacted_at=now if history else None,
             ).on_conflict_do_nothing(index_elements=["campaign_id", "stage", "chamber"])
             .returning(BillStageTransition.id)
         )
         if inserted is not None and not history:
-            stage = Stage(stage_name, chamber)
-            waves = start_stage_waves(session, campaign_id, stage.key, inserted)
-            created.append(NewTransition(inserted, stage, waves))
+            created.append(NewTransition(inserted, Stage(stage_name, chamber)))
     return created
+
+
+def unreacted_transitions(session: Session, campaign_id: int) -> list[NewTransition]:
+    """The campaign's transitions that waves and reminders have not yet reacted to, oldest first."""
+    rows = session.execute(select(BillStageTransition.id, BillStageTransition.stage,
+                                  BillStageTransition.chamber).where(
+        BillStageTransition.campaign_id == campaign_id, BillStageTransition.reacted_at.is_(None),
+    ).order_by(BillStageTransition.id)).all()
+    return [NewTransition(row.id, Stage(row.stage, row.chamber)) for row in rows]
+
+
+def mark_reacted(session: Session, transition_id: int) -> bool:
+    """Close a transition once reacted to; False if another process already did. No commit."""
+    return bool(session.execute(update(BillStageTransition).where(
+        BillStageTransition.id == transition_id, BillStageTransition.reacted_at.is_(None),
+    ).values(reacted_at=datetime.now(UTC))).rowcount)
 
 
 def _legislative_order(bill: BillRef, stage_key: str) -> tuple[int, int]:
@@ -133,36 +160,40 @@ def _legislative_order(bill: BillRef, stage_key: str) -> tuple[int, int]:
     return phase, STAGES.index(stage)
 
 
-def poll_campaign_bill(session: Session, campaign_id: int,
-                       source: BillSource) -> list[NewTransition]:
+def poll_campaign_bill(session: Session, campaign_id: int, source: BillSource) -> PollResult:
     """Fetch the campaign's bill actions (only if changed), store them, record transitions.
 
-    Each new transition starts its waves and plans "write to your senators" reminders in the
-    same transaction. Commits. Raises ``Retryable``/``Permanent`` from the source before
-    anything is written but the count of failed polls. Each poll counts as ``changed`` (new
-    actions), ``unchanged`` or ``failed`` in ``actionwave.counters``.
+    Never raises for what congress.gov answers: a failure is a ``failed`` result, recorded as the
+    campaign's last poll and counted. No transaction is open during the request (it may block up
+    to the source's timeout). While congress.gov's ``Retry-After`` runs, nothing is requested.
+    Commits. Each poll counts as ``changed``, ``unchanged`` or ``failed`` in ``bill_polls``.
     """
     campaign = session.get(Campaign, campaign_id)
     if campaign is None or not (campaign.bill_congress and campaign.bill_type
                                 and campaign.bill_number):
-        return []
+        session.rollback()
+        return PollResult("skipped")
     bill = BillRef(campaign.bill_congress, campaign.bill_type.lower(), campaign.bill_number)
-    last = session.scalar(select(func.max(BillAction.fetched_at)).where(
-        BillAction.congress == bill.congress, BillAction.bill_type == bill.bill_type,
-        BillAction.bill_number == bill.number))
+    since = last_success(session, campaign_id)
+    hold = rate_limit_hold(session)
+    session.rollback()  # no transaction (on SQLite: no write lock) held across the request
+    if hold is not None:
+        return PollResult("waiting", hold_until=hold)
+    started = datetime.now(UTC)
     try:
-        actions = source.actions(bill, since=last - SINCE_MARGIN if last else None)
-    except (Retryable, Permanent):
+        actions = source.actions(bill, since=since - SINCE_MARGIN if since else None)
+    except BillSourceError as exc:
+        record_poll(session, campaign_id, started, error=exc)
         bump_counters(session, {"bill_polls:failed": 1})
         session.commit()
-        raise
+        return PollResult("failed", error=exc)
     new = record_bill_actions(session, bill, actions) if actions else 0
     created = detect_transitions(session, campaign_id, bill)
-    for transition in created:
-        plan_senate_reminders(session, campaign_id, transition.id)
+    record_poll(session, campaign_id, started, actions_seen=None if actions is None
+                else len(actions), new_actions=new, new_transitions=len(created))
     bump_counters(session, {f"bill_polls:{'changed' if new else 'unchanged'}": 1})
     session.commit()
-    return created
+    return PollResult("changed" if new else "unchanged", created)
 
 
 def active_bill_campaigns(session: Session) -> list[int]:

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 
+from actionwave.bill.polls import watch_status
 from actionwave.bill.stages import STAGE_LABELS, STAGES
 from actionwave.models import LOCALES, Campaign, Wave
 from actionwave.waves.changes import WAVE_CHANGES
@@ -54,7 +55,7 @@ def _page(campaign: Campaign, form: MultiDict[str, str] | None = None,
         "console/waves.html", campaign=campaign, waves=_progress(campaign),
         form=form or MultiDict(), problem=problem, triggers=TRIGGERS, chambers=CHAMBERS,
         locales=LOCALES, stage_keys=STAGE_KEYS, stage_labels=STAGE_LABELS,
-        templates=_template_names(campaign))
+        templates=_template_names(campaign), watch=watch_status(db(), campaign))
 
 
 @bp.get("/waves")
@@ -67,7 +68,9 @@ def waves() -> str:
 @require_role("viewer")
 def waves_live() -> str:
     """The wave list alone, for the page's script to swap in."""
-    return render_template("console/_waves.html", waves=_progress(chosen_campaign()))
+    campaign = chosen_campaign()
+    return render_template("console/_waves.html", waves=_progress(campaign),
+                           watch=watch_status(db(), campaign))
 
 
 def _utc(value: str, field: str) -> datetime | None:
