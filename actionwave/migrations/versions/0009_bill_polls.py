@@ -1,6 +1,6 @@
 """bill watcher: each campaign's last poll (``bill_polls``), and ``reacted_at`` on transitions
 
-Revision ID: 0012
+Revision ID: 0009
 Revises: 0008
 """
 
@@ -9,7 +9,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0012"
+revision: str = "0009"
 down_revision: str | None = "0008"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
