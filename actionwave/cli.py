@@ -85,10 +85,17 @@ def web(port: int, host: str, workers: int) -> None:
 @click.argument("celery_args", nargs=-1, type=click.UNPROCESSED)
 @click.pass_obj
 def worker(settings: Settings, celery_args: tuple[str, ...]) -> None:
-    """Run a Celery worker, restarted if it dies (extra arguments go to Celery)."""
+    """Run a Celery worker, restarted if it dies (extra arguments go to Celery). Refuses to start
+    while CWC is configured with delivery agent settings CWC would refuse."""
+    from actionwave.cwc.agent import AgentSettingsError, check_agent_settings
     from actionwave.runner import is_supervised_child, supervise
     from workers import create_celery
 
+    try:
+        check_agent_settings(settings)
+    except AgentSettingsError as exc:
+        raise click.ClickException(f"CWC is configured, but CWC would refuse every message: "
+                                   f"{exc}") from None
     if not is_supervised_child():
         sys.exit(supervise([sys.executable, "-m", "actionwave", "worker", *celery_args], "worker"))
     if settings.worker_nice > 0:
