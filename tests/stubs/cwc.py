@@ -5,8 +5,9 @@ Every document received is checked against the CWC 2.0 RELAX NG grammar
 ``<Errors><Error>…`` carrying the grammar's complaints, as CWC names what it refuses. A valid
 ``message`` is recorded (``state["cwc_received"]``) and answered 200; a valid ``validate`` is
 answered 200 and recorded only in ``state["cwc_validated"]`` (CWC checks it, delivers nothing).
-401 for a wrong key; queued failures with ``stub.state["cwc_fail"]`` (a status, or
-``"echo_key"`` for a 400 whose text repeats the request URL with its key, as some servers do).
+401 for a key other than ``state["api_key"]`` (default ``API_KEY``); queued failures with
+``stub.state["cwc_fail"]`` (a status, or ``"echo_key"`` for a 400 whose text repeats the request
+URL with its key, as some servers do).
 """
 
 from __future__ import annotations
@@ -52,7 +53,7 @@ class CwcHandler(StubHandler):
                                       "</Error></Errors>")
         if queued:
             return self.send_xml(queued, "<Errors><Error>Service unavailable</Error></Errors>")
-        if self.query.get("apikey") != [API_KEY]:
+        if self.query.get("apikey") != [state.get("api_key", API_KEY)]:
             return self.send_xml(401, "<Errors><Error>Invalid API key</Error></Errors>")
         errors = grammar_errors(body)
         if errors:
