@@ -120,6 +120,22 @@ def beat(settings: Settings, celery_args: tuple[str, ...]) -> None:
     )
 
 
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="print the report as JSON")
+@click.option("--timeout", default=3.0, show_default=True, help="seconds per provider call")
+@click.pass_obj
+def doctor(settings: Settings, as_json: bool, timeout: float) -> None:
+    """What each channel will actually do with today's configuration; exits 1 when a configured
+    provider (or the database) fails."""
+    import json
+
+    from actionwave.doctor import diagnose, render
+
+    report = diagnose(settings, timeout)
+    click.echo(json.dumps(report.as_dict(), indent=2) if as_json else render(report))
+    sys.exit(0 if report.healthy else 1)
+
+
 def main() -> None:
     from actionwave.accounts.cli import user
     from actionwave.delivery.cli import deliveries
