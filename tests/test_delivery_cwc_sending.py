@@ -190,3 +190,30 @@ def test_a_real_worker_sends_a_submission_to_the_house_office(
     [body] = stub.state["cwc_received"]
     assert ET.fromstring(body).findtext("Recipient/MemberOffice") == "HWY00"
     assert delivery_id(f"cwc:H001096:{action_id}") in body.decode()
+
+
+def test_the_dead_documents_reason_shows_in_the_cli_and_the_console(
+    committed_db: Services, campaign_slug: str, settings: Settings, stub: StubServer,
+    client, monkeypatch: pytest.MonkeyPatch,  # type: ignore[no-untyped-def]
+) -> None:
+    from click.testing import CliRunner
+
+    from actionwave.accounts.services import create_user
+    from actionwave.cli import cli
+    from actionwave.delivery.cli import deliveries
+    from tests.test_console import PASSWORD, sign_in
+
+    sending = cwc_settings(settings, stub)
+    plan_cwc(committed_db, sending, campaign_slug, 1, city="Ai")
+    run(committed_db, sending)
+    why = "not sent: the CWC document is invalid: Constituent/City: at least 3 characters (has 2)"
+    cli.add_command(deliveries)
+    for name, value in settings.to_env().items():
+        monkeypatch.setenv(name, value)
+    listed = CliRunner().invoke(cli, ["deliveries", "list", "--state", "dead"])
+    assert listed.exit_code == 0 and why in listed.output
+    with committed_db.session() as session:
+        create_user(session, "organizer@example.org", PASSWORD, "organizer")
+    sign_in(client, "organizer")
+    page = client.get("/console/deliveries?state=dead").get_data(as_text=True)
+    assert why in page
