@@ -1,7 +1,8 @@
 """The contract between the delivery engine and the outside services it sends through.
 
 Providers raise ``Retryable`` (try again, after ``after`` seconds if the provider said so) or
-``Permanent`` (never retry; ``reason`` is shown to organizers). Anything else is a bug.
+``Permanent`` (never retry; ``reason`` is shown to organizers); a sender that refuses to send a
+message it can tell the provider would refuse raises ``Unsendable``. Anything else is a bug.
 """
 
 from __future__ import annotations
@@ -38,6 +39,16 @@ class RateLimited(Retryable):
 
 
 class Permanent(ProviderError):
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class Unsendable(ProviderError):
+    """Not sent at all: the message breaks the provider's published format (``reason`` says
+    where). Nothing reached the provider; the delivery goes to ``dead`` with the reason, where an
+    organizer can retry it once the cause is fixed."""
+
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason

@@ -85,10 +85,17 @@ def web(port: int, host: str, workers: int) -> None:
 @click.argument("celery_args", nargs=-1, type=click.UNPROCESSED)
 @click.pass_obj
 def worker(settings: Settings, celery_args: tuple[str, ...]) -> None:
-    """Run a Celery worker, restarted if it dies (extra arguments go to Celery)."""
+    """Run a Celery worker, restarted if it dies (extra arguments go to Celery). Refuses to start
+    while CWC is configured with delivery agent settings CWC would refuse."""
+    from actionwave.cwc.agent import AgentSettingsError, check_agent_settings
     from actionwave.runner import is_supervised_child, supervise
     from workers import create_celery
 
+    try:
+        check_agent_settings(settings)
+    except AgentSettingsError as exc:
+        raise click.ClickException(f"CWC is configured, but CWC would refuse every message: "
+                                   f"{exc}") from None
     if not is_supervised_child():
         sys.exit(supervise([sys.executable, "-m", "actionwave", "worker", *celery_args], "worker"))
     if settings.worker_nice > 0:
@@ -111,6 +118,22 @@ def beat(settings: Settings, celery_args: tuple[str, ...]) -> None:
     create_celery(settings).start(
         ["beat", "--loglevel", settings.log_level, "--schedule", str(schedule), *celery_args]
     )
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="print the report as JSON")
+@click.option("--timeout", default=3.0, show_default=True, help="seconds per provider call")
+@click.pass_obj
+def doctor(settings: Settings, as_json: bool, timeout: float) -> None:
+    """What each channel will actually do with today's configuration; exits 1 when a configured
+    provider (or the database) fails."""
+    import json
+
+    from actionwave.doctor import diagnose, render
+
+    report = diagnose(settings, timeout)
+    click.echo(json.dumps(report.as_dict(), indent=2) if as_json else render(report))
+    sys.exit(0 if report.healthy else 1)
 
 
 def main() -> None:

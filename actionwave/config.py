@@ -104,6 +104,9 @@ class Settings:
     # Census geocoder and legislator data
     geocoder_url: str = "https://geocoding.geo.census.gov/geocoder"
     geocoder_timeout_seconds: float = 3.0
+    # Census layers to ask for: the congressional districts of the Current vintage (layer id 54,
+    # "119th Congressional Districts"); without it Census answers with no district at all.
+    geocoder_layers: str = "54"
     data_source: str = ""
     legislators_check_seconds: float = 5.0
     # Logging

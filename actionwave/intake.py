@@ -21,11 +21,15 @@ from typing import Any, Protocol
 from sqlalchemy import Connection, Integer, String, Uuid, column, select, text
 from sqlalchemy.orm import Session
 
+from actionwave.config import Settings
+from actionwave.cwc.client import CwcClient
+from actionwave.cwc.grammar import FIELDS as CWC_FIELDS
+from actionwave.cwc.message import PREFIXES
 from actionwave.db import dialect_insert
 from actionwave.models import LOCALES, Action, Campaign, Delivery, OutboxMessage, Supporter
 
 REQUIRED = ("email", "first_name", "last_name", "zip")
-OPTIONAL = ("address", "city", "state", "message", "locale", "consent", "district")
+OPTIONAL = ("prefix", "address", "city", "state", "message", "locale", "consent", "district")
 HONEYPOT = "website"
 ALLOWED = frozenset(REQUIRED + OPTIONAL + (HONEYPOT,))
 
@@ -47,7 +51,8 @@ STATES = frozenset(
         "NM NY NC ND OH OK OR PA RI SC SD TN TX UT VT VA WA WV WI WY DC PR GU VI AS MP"
     ).split()
 )
-CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+# C0/C1 controls, and the two noncharacters XML can't carry (CWC documents are XML).
+CONTROL_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff]")
 SURROGATES = re.compile("[\ud800-\udfff]")
 # Bidi embeddings, overrides and isolates: in a name they can make "Kit" display as someone else.
 BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
@@ -76,6 +81,7 @@ class ActionForm:
     first_name: str
     last_name: str
     zip: str
+    prefix: str | None = None
     address: str | None = None
     city: str | None = None
     state: str | None = None
@@ -86,8 +92,20 @@ class ActionForm:
     honeypot_filled: bool = False
 
 
-def parse_action_form(data: Mapping[str, Any]) -> ActionForm:
-    """Validate a submission (JSON object or form fields); ``FieldError`` names the bad field."""
+def cwc_fields_needed(settings: Settings, target_chambers: Sequence[str]) -> bool:
+    """True when a campaign's supporters reach their representative through CWC (configured,
+    and the campaign writes to the House): then CWC's constituent fields are required."""
+    return CwcClient.configured(settings) and "house" in target_chambers
+
+
+def parse_action_form(data: Mapping[str, Any], *, cwc: bool = False) -> ActionForm:
+    """Validate a submission (JSON object or form fields); ``FieldError`` names the bad field.
+
+    With ``cwc`` (``cwc_fields_needed``) the fields CWC requires of a constituent are required
+    too, within CWC's limits, so nothing accepted is later refused for what a supporter could
+    fix. A real town name shorter than CWC's 3 characters is accepted, not padded: the planner
+    reaches that office another way and says why (``actionwave.delivery.targets``).
+    """
     if not isinstance(data, Mapping):
         raise FieldError("body", "expected a JSON object", 400)
     unknown = sorted(set(data) - ALLOWED)
@@ -118,8 +136,25 @@ def parse_action_form(data: Mapping[str, Any]) -> ActionForm:
         if not values["district"].isdigit() or int(values["district"]) > 60:
             raise FieldError("district", "must be a district number")
         values["district"] = int(values["district"])
+    if "prefix" in values and values["prefix"] not in PREFIXES:
+        raise FieldError("prefix", f"must be one of {', '.join(PREFIXES)}")
+    if cwc:
+        _check_cwc_fields(values)
     honeypot = data.get(HONEYPOT)
     return ActionForm(**values, honeypot_filled=bool(honeypot and str(honeypot).strip()))
+
+
+def _check_cwc_fields(values: Mapping[str, Any]) -> None:
+    """What CWC requires of a constituent, that a supporter can fix."""
+    for name in ("prefix", "address", "city"):
+        if not values.get(name):
+            raise FieldError(name, "is required to write to your representative through the "
+                                   "House's CWC system")
+    if CWC_FIELDS["Constituent/Address1"].problem(values["address"]):
+        raise FieldError("address", "must be a street address of at least 3 characters")
+    message = values.get("message")
+    if message and CWC_FIELDS["Message/ConstituentMessage"].problem(message):
+        raise FieldError("message", "must be at least 6 characters, or left empty")
 
 
 def _parse_bool(raw: Any) -> bool:
@@ -225,7 +260,8 @@ def submission_row(campaign_slug: str, form: ActionForm, *, ip_hash: str | None 
     """One submission as the row ``store_submissions`` writes (JSON-ready: it travels as JSON)."""
     now = now or datetime.now(UTC)
     details = {k: v for k, v in (("address", form.address), ("city", form.city),
-                                 ("state", form.state), ("district", form.district)) if v}
+                                 ("state", form.state), ("district", form.district),
+                                 ("prefix", form.prefix)) if v}
     return {
         "slug": campaign_slug, "id": str(uuid.uuid4()), "now": now.isoformat(),
         "key": idempotency_key(campaign_slug, form.email, now),

@@ -77,7 +77,8 @@ class Services:
         """The Census Geocoder at ``GEOCODER_URL``."""
         from actionwave.legislators.geocoder import CensusGeocoder
 
-        return CensusGeocoder(self.settings.geocoder_url, self.settings.geocoder_timeout_seconds)
+        return CensusGeocoder(self.settings.geocoder_url, self.settings.geocoder_timeout_seconds,
+                              layers=self.settings.geocoder_layers)
 
     @cached_property
     def legislators(self) -> IndexCache:

@@ -20,11 +20,12 @@ from actionwave.cwc.message import (
     delivery_id,
 )
 from tests.stubs.base import StubServer
-from tests.stubs.cwc import API_KEY, cwc_stub
+from tests.stubs.cwc import AGENT, API_KEY, cwc_stub
 
 PERSON = CwcConstituent(first_name="Ann", last_name="Lee", address1="1 Main St",
-                        city="Lakewood", state="NJ", zip="08701", email="ann@example.com")
-MESSAGE = CwcMessage(subject="H.R. 2661", topic="International Affairs",
+                        city="Lakewood", state="NJ", zip="08701", email="ann@example.com",
+                        prefix="Ms.")
+MESSAGE = CwcMessage(subject="H.R. 2661: act now", topic="International Affairs",
                      organization_statement="Dear Rep. Smith, please support H.R. 2661.",
                      constituent_message="My words <b>&</b> {{ literal }}",
                      bill_congress=119, bill_type="hr", bill_number=2661)
@@ -37,8 +38,9 @@ def stub() -> Iterator[StubServer]:
 
 
 def document(settings: Settings, key: str = "cwc:1") -> bytes:
-    return build_cwc_xml(agent_delivery(settings, key, "hketo-certification-act"), "HNJ04",
-                         PERSON, MESSAGE, date(2026, 3, 1))
+    return build_cwc_xml(agent_delivery(replace(settings, **AGENT), key,
+                                        "hketo-certification-act"),
+                         "HNJ04", PERSON, MESSAGE, date(2026, 3, 1))
 
 
 def test_xml_has_the_cwc_2_structure(settings: Settings) -> None:
@@ -62,7 +64,7 @@ def test_organization_statement_and_constituent_message_stay_apart(settings: Set
 
 
 def cwc_settings(settings: Settings, stub: StubServer, key: str = API_KEY) -> Settings:
-    return replace(settings, cwc_api_url=f"{stub.url}/v2", cwc_api_key=key)
+    return replace(settings, cwc_api_url=f"{stub.url}/v2", cwc_api_key=key, **AGENT)
 
 
 def test_client_posts_and_records_the_answer(settings: Settings, stub: StubServer) -> None:
@@ -74,9 +76,9 @@ def test_client_posts_and_records_the_answer(settings: Settings, stub: StubServe
 def test_rejected_message_is_permanent_with_cwcs_errors(settings: Settings,
                                                         stub: StubServer) -> None:
     broken = replace(PERSON, city="")
-    xml = build_cwc_xml(agent_delivery(settings, "k", "c"), "HNJ04", broken, MESSAGE,
-                        date(2026, 3, 1))
-    with pytest.raises(Permanent, match="Missing element Constituent/City"):
+    xml = build_cwc_xml(agent_delivery(cwc_settings(settings, stub), "k", "c1"), "HNJ04", broken,
+                        MESSAGE, date(2026, 3, 1))
+    with pytest.raises(Permanent, match=r"CWC 400: .*Element City failed to validate"):
         CwcClient(cwc_settings(settings, stub)).deliver(xml)
 
 

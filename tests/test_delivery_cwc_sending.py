@@ -26,7 +26,7 @@ from actionwave.intake import parse_action_form, submit_action
 from actionwave.models import Delivery
 from actionwave.services import Services
 from tests.stubs.base import StubServer
-from tests.stubs.cwc import API_KEY, cwc_stub
+from tests.stubs.cwc import AGENT, API_KEY, cwc_stub
 from tests.support import resolve_action, wait_for
 from tests.test_cwc import MESSAGE, PERSON
 
@@ -40,7 +40,8 @@ def stub() -> Iterator[StubServer]:
 def cwc_settings(settings: Settings, stub: StubServer, **changes: object) -> Settings:
     return replace(settings, cwc_api_url=f"{stub.url}/v2", cwc_api_key=API_KEY,
                    delivery_lookup_grace_seconds=0.0, delivery_backoff_seconds=0.01,
-                   cwc_requests_per_minute=0, office_messages_per_minute=0, **changes)
+                   cwc_requests_per_minute=0, office_messages_per_minute=0,
+                   **{**AGENT, **changes})
 
 
 def plan_cwc(services: Services, settings: Settings, campaign_slug: str, count: int,
@@ -52,12 +53,12 @@ def plan_cwc(services: Services, settings: Settings, campaign_slug: str, count: 
             form = parse_action_form({
                 "first_name": "Mei", "last_name": "Chan", "zip": "82001", "consent": "true",
                 "email": f"mei-{uuid.uuid4().hex[:8]}@example.org", "address": "1 Main St",
-                "city": "Cheyenne", "message": "My own words."})
+                "city": "Cheyenne", "message": "My own words.", "prefix": "Ms."}, cwc=True)
             action_id = submit_action(session, campaign_slug, form).action_id
             targets = resolve_action(session, action_id)
             plan_deliveries(session, settings, action_id, targets, TargetPlanner(settings))
             keys.append(f"cwc:H001096:{action_id}")
-        if city != "Cheyenne":  # make CWC refuse the message
+        if city != "Cheyenne":  # a payload the CWC grammar refuses
             rows = session.scalars(select(Delivery).where(Delivery.channel == CWC_CHANNEL))
             for row in rows:
                 payload = dict(row.payload)
@@ -114,10 +115,24 @@ def test_refused_message_fails_with_cwcs_reason(
     committed_db: Services, campaign_slug: str, settings: Settings, stub: StubServer
 ) -> None:
     sending = cwc_settings(settings, stub)
-    keys = plan_cwc(committed_db, sending, campaign_slug, 1, city="")
+    keys = plan_cwc(committed_db, sending, campaign_slug, 1)
+    stub.state["cwc_fail"].append(400)
     assert run(committed_db, sending).failed == 1
     row = rows_by_key(committed_db, keys)[keys[0]]
-    assert row.state == "failed" and "Missing element Constituent/City" in row.last_error
+    assert row.state == "failed" and "CWC 400" in row.last_error
+
+
+def test_a_document_the_grammar_refuses_is_never_posted_and_goes_dead_with_why(
+    committed_db: Services, campaign_slug: str, settings: Settings, stub: StubServer
+) -> None:
+    sending = cwc_settings(settings, stub)
+    keys = plan_cwc(committed_db, sending, campaign_slug, 1, city="Ai")
+    assert run(committed_db, sending).dead == 1
+    assert stub.state["requests"] == []  # nothing reached CWC
+    row = rows_by_key(committed_db, keys)[keys[0]]
+    assert row.state == "dead" and row.attempts == 1
+    assert row.last_error == ("not sent: the CWC document is invalid: Constituent/City: "
+                              "at least 3 characters (has 2)")
 
 
 def test_server_trouble_is_retried_later(
@@ -168,9 +183,37 @@ def test_a_real_worker_sends_a_submission_to_the_house_office(
     with committed_db.session() as session:
         form = parse_action_form({
             "first_name": "Mei", "last_name": "Chan", "zip": "82001", "consent": "true",
-            "email": "mei-worker@example.org", "address": "1 Main St", "city": "Cheyenne"})
+            "email": "mei-worker@example.org", "address": "1 Main St", "city": "Cheyenne",
+            "prefix": "Mx."}, cwc=True)
         action_id = submit_action(session, campaign_slug, form).action_id
     wait_for(lambda: stub.state["cwc_received"], message="the CWC message")
     [body] = stub.state["cwc_received"]
     assert ET.fromstring(body).findtext("Recipient/MemberOffice") == "HWY00"
     assert delivery_id(f"cwc:H001096:{action_id}") in body.decode()
+
+
+def test_the_dead_documents_reason_shows_in_the_cli_and_the_console(
+    committed_db: Services, campaign_slug: str, settings: Settings, stub: StubServer,
+    client, monkeypatch: pytest.MonkeyPatch,  # type: ignore[no-untyped-def]
+) -> None:
+    from click.testing import CliRunner
+
+    from actionwave.accounts.services import create_user
+    from actionwave.cli import cli
+    from actionwave.delivery.cli import deliveries
+    from tests.test_console import PASSWORD, sign_in
+
+    sending = cwc_settings(settings, stub)
+    plan_cwc(committed_db, sending, campaign_slug, 1, city="Ai")
+    run(committed_db, sending)
+    why = "not sent: the CWC document is invalid: Constituent/City: at least 3 characters (has 2)"
+    cli.add_command(deliveries)
+    for name, value in settings.to_env().items():
+        monkeypatch.setenv(name, value)
+    listed = CliRunner().invoke(cli, ["deliveries", "list", "--state", "dead"])
+    assert listed.exit_code == 0 and why in listed.output
+    with committed_db.session() as session:
+        create_user(session, "organizer@example.org", PASSWORD, "organizer")
+    sign_in(client, "organizer")
+    page = client.get("/console/deliveries?state=dead").get_data(as_text=True)
+    assert why in page

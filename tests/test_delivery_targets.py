@@ -16,7 +16,7 @@ from actionwave.delivery.planning import plan_deliveries
 from actionwave.delivery.targets import TargetPlanner
 from actionwave.intake import parse_action_form, submit_action
 from actionwave.messages.models import TargetAddress
-from actionwave.models import Action, Campaign, Delivery
+from actionwave.models import Action, Campaign, Delivery, Target
 from tests.support import resolve_action
 
 OWN_WORDS = "My family is in Hong Kong. {{ not a template }}"
@@ -77,13 +77,14 @@ def test_house_office_goes_through_cwc_with_the_parts_of_the_xml(
     cwc = replace(settings, **CWC)
     give_address(db_session, "H001096", "staff@hageman.example.org")  # CWC still wins
     rows = plan(db_session, cwc, act(db_session, campaign_slug, address="2120 Capitol Ave",
-                                     city="Cheyenne", state="WY"))
+                                     city="Cheyenne", state="WY", prefix="Dr."))
     row = rows["cwc:H001096"]
     assert (row.channel, row.recipient, row.payload["office"]) == ("cwc", "HWY00", "HWY00")
     claimed = Claimed(row.id, row.idempotency_key, row.recipient, row.payload, 1)
     root = ET.fromstring(cwc_document(cwc, claimed))
     assert root.findtext("Recipient/MemberOffice") == "HWY00"
     assert root.findtext("Constituent/Address1") == "2120 Capitol Ave"
+    assert root.findtext("Constituent/Prefix") == "Dr."
     assert root.findtext("Message/ConstituentMessage") == OWN_WORDS
     assert root.findtext("Message/OrganizationStatement").startswith("Dear Rep. Harriet")
     assert root.findtext("Message/Bills/Bill/BillNumber") == "2661"
@@ -99,6 +100,22 @@ def test_without_a_street_address_a_house_office_is_not_sent_through_cwc(
     rows = plan(db_session, replace(settings, **CWC), act(db_session, campaign_slug))
     assert "cwc:H001096" not in rows
     assert rows["email:H001096"].recipient == "staff@hageman.example.org"
+
+
+def test_a_real_two_letter_town_is_not_padded_the_office_gets_its_next_channel_and_why(
+    db_session: Session, campaign_slug: str, settings: Settings
+) -> None:
+    action_id = act(db_session, campaign_slug, address="12 Main St", city="Ai", prefix="Ms.")
+    rows = plan(db_session, replace(settings, **CWC), action_id)
+    assert not any(key.startswith("cwc:") for key in rows)  # nothing invented to reach 3 letters
+    [rep] = [t for t in db_session.scalars(select(Target).where(Target.action_id == action_id))
+             if t.chamber == "house"]
+    assert rep.info["cwc_refused"] == {
+        "fields": ["city"], "reason": "Constituent/City: at least 3 characters (has 2)"}
+    text = rows["confirmation"].payload["mail"]["text"]
+    assert ("- Rep. Harriet M. Hageman: not sent through the House's CWC system, which needs a "
+            "city or town name of at least 3 letters; no online channel; please call the "
+            "office") in text
 
 
 def test_split_zip_plans_the_senators_and_asks_for_the_address(

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 
 import pytest
 
-from actionwave.legislators.geocoder import CensusGeocoder, GeocoderUnavailable, Location
+from actionwave.legislators.geocoder import (
+    CensusGeocoder,
+    GeocoderUnavailable,
+    Location,
+    location_from_response,
+)
 from actionwave.legislators.index import ZipIndex, load_index
 from actionwave.legislators.lookup import (
     CHOSEN,
@@ -20,7 +26,7 @@ from actionwave.legislators.lookup import (
 from actionwave.legislators.sources import read_source
 from actionwave.legislators.sync import store_snapshot
 from tests.conftest import SHARED_DATA
-from tests.stubs.base import StubServer, serve
+from tests.stubs.base import REFERENCE, StubServer, serve
 from tests.stubs.census import CensusHandler
 
 MIT = {"matched": "77 MASSACHUSETTS AVE, CAMBRIDGE, MA, 02139", "state": "MA", "district": 7,
@@ -53,7 +59,43 @@ def test_success_returns_the_district_and_sends_the_census_parameters(geocoder, 
     assert query["benchmark"] == "Public_AR_Current"
     assert query["vintage"] == "Current_Current"
     assert query["format"] == "json"
+    assert query["layers"] == "54"  # without it Census sends no congressional district
     assert query["address"] == "77 Massachusetts Ave, Cambridge, MA 02139"
+
+
+@pytest.mark.parametrize("name", ["census_address_default_layers.json",
+                                  "census_onelineaddress_layers_all.json"])
+def test_recorded_census_answers_are_parsed_and_yield_no_district(name: str) -> None:
+    # The default answer has no district layer; the layers=all one has an error-status record.
+    recorded = json.loads((REFERENCE / name).read_text())["response"]
+    assert recorded["result"]["addressMatches"][0]["matchedAddress"].startswith("1600 PENN")
+    assert location_from_response(recorded) is None
+
+
+def test_the_stub_like_census_sends_no_district_unless_asked(census) -> None:
+    import requests
+
+    url = census.url + "/geographies/onelineaddress"
+    plain = requests.get(url, params={"address": "77 Mass Ave"}, timeout=5).json()
+    layers = plain["result"]["addressMatches"][0]["geographies"]
+    assert sorted(layers) == ["2010 Census Blocks", "Census Tracts", "Counties", "States"]
+    asked = requests.get(url, params={"address": "77 Mass Ave", "layers": "54"}, timeout=5)
+    assert asked.json()["result"]["addressMatches"][0]["geographies"][
+        "119th Congressional Districts"][0]["CD119"] == "07"
+
+
+def test_a_client_that_asks_no_layers_gets_a_miss_not_an_error(census) -> None:
+    assert CensusGeocoder(census.url, timeout=0.3, layers="").locate("77 Mass Ave") is None
+
+
+def test_an_error_status_district_record_is_a_miss(geocoder, census) -> None:
+    census.state["mode"] = "layer_error"
+    assert geocoder.locate("77 Massachusetts Ave, Cambridge, MA 02139") is None
+
+
+def test_layers_all_answer_gives_the_district(census) -> None:
+    located = CensusGeocoder(census.url, timeout=0.3, layers="all").locate("77 Mass Ave")
+    assert located == Location("MA", 7, MIT["matched"])
 
 
 def test_delegate_district_98_becomes_district_0(geocoder, census) -> None:

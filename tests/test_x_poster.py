@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from jsonschema import Draft202012Validator
 
 from actionwave.channels import Permanent, Retryable
 from actionwave.config import Settings
 from actionwave.social.x_poster import FilePoster, XPoster, make_poster
+from tests.stubs.base import REFERENCE
 from tests.stubs.congress import running
 from tests.stubs.x import XStub
 
@@ -34,11 +40,44 @@ def test_post_goes_to_the_configured_host_and_returns_the_id(stub: XStub, tmp_pa
     assert stub.posts == ["H.R. 2661 passed the House"]
 
 
-def test_duplicate_content_counts_as_already_posted(stub: XStub, tmp_path: Path) -> None:
+def test_duplicate_content_is_permanent_and_not_retried(stub: XStub, tmp_path: Path) -> None:
     poster = XPoster(x_settings(stub, tmp_path))
     poster.post("same words")
-    assert poster.post("same words") is None
-    assert stub.posts == ["same words"]
+    with pytest.raises(Permanent, match=r"duplicate: You are not allowed to create a Tweet "
+                                        r"with duplicate content\."):
+        poster.post("same words")
+    assert stub.posts == ["same words"] and stub.state["attempts"] == 2
+
+
+def test_the_create_post_body_meets_xs_schema_and_the_answer_xs_response_schema(
+        stub: XStub, tmp_path: Path) -> None:
+    import requests
+
+    XPoster(x_settings(stub, tmp_path)).post("H.R. 2661 passed the House \u2705")
+    assert stub.state["invalid"] == []  # the stub checked tweepy's body against X's schema
+    refused = requests.post(f"{stub.url}/2/tweets", json={"text": "hi", "colour": "red"},
+                            headers={"Authorization": "OAuth x"}, timeout=5)
+    assert refused.status_code == 400 and refused.json()["title"] == "Invalid Request"
+    answer = requests.post(f"{stub.url}/2/tweets", json={"text": "other words"},
+                           headers={"Authorization": "OAuth x"}, timeout=5)
+    response_schema = json.loads((REFERENCE / "x_create_posts_response.schema.json").read_text())
+    assert answer.status_code == 201
+    Draft202012Validator(response_schema).validate(answer.json())
+
+
+def test_every_create_post_body_tweepy_sends_meets_xs_schema(stub: XStub,
+                                                           tmp_path: Path) -> None:
+    poster = XPoster(x_settings(stub, tmp_path))
+
+    @settings(max_examples=150, deadline=None,
+              suppress_health_check=[HealthCheck.function_scoped_fixture])
+    @given(text=st.text(max_size=600))
+    def post(text: str) -> None:
+        with contextlib.suppress(Permanent):  # a text generated twice is X's duplicate
+            poster.post(text)
+
+    post()
+    assert stub.state["attempts"] >= 150 and stub.state["invalid"] == []
 
 
 def test_rate_limit_is_retryable_until_the_reset(stub: XStub, tmp_path: Path) -> None:

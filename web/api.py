@@ -7,14 +7,17 @@ import uuid
 from typing import Any
 
 from flask import Blueprint, Response, g, jsonify, request, url_for
+from sqlalchemy import select
 
 from actionwave.intake import (
     FieldError,
     UnknownCampaign,
     accept_submission,
     action_status,
+    cwc_fields_needed,
     parse_action_form,
 )
+from actionwave.models import Campaign
 from web.context import db, services
 from web.errors import error_response
 
@@ -51,10 +54,21 @@ def ip_hash() -> str:
     return g.ip_hash
 
 
+def cwc_fields(slug: str) -> bool:
+    """Whether this campaign's supporters must give what CWC requires: read only with CWC
+    configured, in a session closed before the submission is written."""
+    settings = services().settings
+    if not cwc_fields_needed(settings, ["house"]):
+        return False
+    with services().session() as session:
+        chambers = session.scalar(select(Campaign.target_chambers).where(Campaign.slug == slug))
+    return cwc_fields_needed(settings, chambers or [])
+
+
 @bp.post("/campaigns/<slug>/actions")
 def submit_action(slug: str) -> tuple[Response, int]:
     try:
-        form = parse_action_form(submission_data())
+        form = parse_action_form(submission_data(), cwc=cwc_fields(slug))
         if form.honeypot_filled:
             g.intake_outcome = "honeypot"
             return _accepted(uuid.uuid4(), "accepted")  # a bot: look accepted, store nothing

@@ -11,6 +11,8 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify
 
+from actionwave.cwc.message import PREFIXES
+
 bp = Blueprint("openapi", __name__)
 
 
@@ -35,6 +37,9 @@ SUBMISSION = {
         "first_name": NAME,
         "last_name": NAME,
         "zip": {"type": "string", "pattern": r"^\d{5}(-\d{4})?$"},
+        "prefix": {"type": "string", "enum": list(PREFIXES), "description": (
+            "Required, with address and city, when the campaign writes to the House and CWC "
+            "is configured (the House's CWC system requires them).")},
         "address": {"type": "string", "maxLength": 200},
         "city": {"type": "string", "maxLength": 100},
         "state": {"type": "string", "description": "Two-letter USPS code."},

@@ -9,12 +9,14 @@ from flask import Blueprint, abort, g, redirect, render_template, request, url_f
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
+from actionwave.cwc.message import PREFIXES
 from actionwave.health import readiness
 from actionwave.intake import (
     HONEYPOT,
     FieldError,
     UnknownCampaign,
     accept_submission,
+    cwc_fields_needed,
     parse_action_form,
 )
 from actionwave.messages.page import page_messages
@@ -69,6 +71,8 @@ def page_context(campaign: Campaign, **extra: Any) -> dict[str, Any]:
         "csrf_token": csrf_token(),
         "csrf_field": CSRF_FIELD,
         "honeypot": HONEYPOT,
+        "cwc_fields": cwc_fields_needed(services().settings, campaign.target_chambers),
+        "prefixes": PREFIXES,
         **extra,
     }
 
@@ -103,7 +107,8 @@ def accept_form(slug: str, check_token: Callable[[], None], thanks_endpoint: str
     check_token()
     fields = {k: v for k, v in request.form.items() if k != CSRF_FIELD}
     try:
-        form = parse_action_form(fields)
+        form = parse_action_form(fields, cwc=cwc_fields_needed(services().settings,
+                                                               campaign.target_chambers))
         if form.honeypot_filled:
             g.intake_outcome = "honeypot"
             return redirect(url_for(thanks_endpoint, slug=slug))

@@ -1,5 +1,8 @@
 """CWC 2.0 XML: delivery, recipient office, constituent, and a message that keeps the
 organization's statement apart from the constituent's own words.
+
+The element names, order and limits follow ``actionwave.cwc.grammar``; a document is checked
+against it before it is sent (``actionwave.delivery.cwc_sending``).
 """
 
 from __future__ import annotations
@@ -8,11 +11,14 @@ import hashlib
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from datetime import date
-from email.utils import parseaddr
 
 from actionwave.config import Settings
+from actionwave.cwc.grammar import xml_text
 
 CWC_VERSION = "2.0"
+# The prefixes a supporter picks from: stored and sent to CWC as written here, shown translated
+# (``prefix_mr`` for "Mr." ... in web/translations). CWC requires a prefix of every constituent.
+PREFIXES = ("Mr.", "Ms.", "Mrs.", "Miss", "Mx.", "Dr.", "Prof.", "Rev.", "Hon.")
 
 
 @dataclass(frozen=True)
@@ -23,7 +29,7 @@ class CwcDelivery:
     agent_contact_name: str
     agent_contact_email: str
     agent_contact_phone: str
-    organization: str
+    organization: str  # optional in CWC: left out when empty
     campaign_id: str
 
 
@@ -36,7 +42,7 @@ class CwcConstituent:
     state: str
     zip: str
     email: str
-    prefix: str = ""
+    prefix: str
 
 
 @dataclass(frozen=True)
@@ -70,15 +76,15 @@ def build_cwc_xml(delivery: CwcDelivery, member_office: str, constituent: CwcCon
     _add(contact, "DeliveryAgentContactName", delivery.agent_contact_name)
     _add(contact, "DeliveryAgentContactEmail", delivery.agent_contact_email)
     _add(contact, "DeliveryAgentContactPhone", delivery.agent_contact_phone)
-    _add(node, "Organization", delivery.organization)
+    if delivery.organization:
+        _add(node, "Organization", delivery.organization)
     _add(node, "CampaignId", delivery.campaign_id)
     recipient = ET.SubElement(root, "Recipient")
     _add(recipient, "MemberOffice", member_office)
     _add(recipient, "IsResponseRequested", "N")
     _add(recipient, "NewsletterOptIn", "N")
     person = ET.SubElement(root, "Constituent")
-    if constituent.prefix:
-        _add(person, "Prefix", constituent.prefix)
+    _add(person, "Prefix", constituent.prefix)
     _add(person, "FirstName", constituent.first_name)
     _add(person, "LastName", constituent.last_name)
     _add(person, "Address1", constituent.address1)
@@ -96,26 +102,28 @@ def build_cwc_xml(delivery: CwcDelivery, member_office: str, constituent: CwcCon
         _add(bill, "BillTypeAbbreviation", message.bill_type.lower())
         _add(bill, "BillNumber", str(message.bill_number))
     _add(body, "ProOrCon", message.pro_or_con)
-    _add(body, "OrganizationStatement", message.organization_statement)
+    if message.organization_statement.strip():
+        _add(body, "OrganizationStatement", message.organization_statement)
     if message.constituent_message.strip():
         _add(body, "ConstituentMessage", message.constituent_message)
     return ET.tostring(root, encoding="utf-8", xml_declaration=True)
 
 
 def _add(parent: ET.Element, tag: str, text: str) -> ET.Element:
+    """A child with ``text``, its line ends written as a parser will read them back, so what
+    was checked is what CWC reads."""
     child = ET.SubElement(parent, tag)
-    child.text = text
+    child.text = xml_text(text)
     return child
 
 
 def agent_delivery(settings: Settings, key: str, campaign_slug: str) -> CwcDelivery:
-    """The ``Delivery`` part from settings; ``key`` is the delivery's idempotency key."""
-    contact = settings.cwc_agent_contact_email or parseaddr(settings.mail_from)[1]
+    """The ``Delivery`` part from settings (checked when a worker starts:
+    ``actionwave.cwc.agent``); ``key`` is the delivery's idempotency key."""
+    contact = settings.cwc_agent_contact_email
     return CwcDelivery(
         delivery_id=delivery_id(key), agent=settings.cwc_delivery_agent,
-        agent_ack_email=contact, agent_contact_name=settings.cwc_agent_contact_name or
-        settings.cwc_delivery_agent, agent_contact_email=contact,
-        agent_contact_phone=settings.cwc_agent_contact_phone,
-        organization=settings.cwc_organization or settings.cwc_delivery_agent,
-        campaign_id=campaign_slug,
+        agent_ack_email=contact, agent_contact_name=settings.cwc_agent_contact_name,
+        agent_contact_email=contact, agent_contact_phone=settings.cwc_agent_contact_phone,
+        organization=settings.cwc_organization, campaign_id=campaign_slug,
     )

@@ -24,9 +24,10 @@ from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any
 
-from actionwave.channels import SendOutcome
+from actionwave.channels import SendOutcome, Unsendable
 from actionwave.config import Settings
 from actionwave.cwc.client import CwcClient
+from actionwave.cwc.grammar import document_problems
 from actionwave.cwc.message import (
     CwcConstituent,
     CwcMessage,
@@ -48,11 +49,12 @@ def cwc_payload(office: str, constituent: CwcConstituent, message: CwcMessage,
 
 def cwc_document(settings: Settings, delivery: Claimed, on: datetime | None = None) -> bytes:
     """The CWC 2.0 XML for a claimed delivery. Raises ``KeyError``/``TypeError`` for a payload
-    that ``cwc_payload`` did not make."""
+    that ``cwc_payload`` did not make. A payload planned before prefixes were collected gets an
+    empty one, which the grammar check then refuses (nothing is invented)."""
     data = delivery.payload["cwc"]
     return build_cwc_xml(
         agent_delivery(settings, delivery.key, data["campaign"]), delivery.payload["office"],
-        CwcConstituent(**data["constituent"]), CwcMessage(**data["message"]),
+        CwcConstituent(**{"prefix": "", **data["constituent"]}), CwcMessage(**data["message"]),
         (on or datetime.now(UTC)).date(),
     )
 
@@ -73,10 +75,15 @@ class CwcSender:
     def send(self, request: Sequence[Claimed]) -> str | None:
         """Post each message; returns CWC's answer as ``"<DeliveryId> <status>: <message>"``,
         stored as the row's ``provider_id``. Raises ``Retryable`` or ``Permanent`` (with CWC's
-        ``<Error>`` texts) from the client."""
+        ``<Error>`` texts) from the client, or ``Unsendable`` without posting anything when the
+        document breaks the CWC grammar (``actionwave.cwc.grammar``)."""
         answer = None
         for delivery in request:
-            receipt = self.client.deliver(cwc_document(self.settings, delivery))
+            document = cwc_document(self.settings, delivery)
+            problems = document_problems(document)
+            if problems:
+                raise Unsendable("not sent: the CWC document is invalid: " + "; ".join(problems))
+            receipt = self.client.deliver(document)
             answer = f"{delivery_id(delivery.key)} {receipt.status}: {_answer_text(receipt.body)}"
         return answer[:200] if answer else None
 

@@ -15,7 +15,14 @@ from typing import Protocol
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from actionwave.channels import Permanent, ProviderError, RateLimited, Retryable, SendOutcome
+from actionwave.channels import (
+    Permanent,
+    ProviderError,
+    RateLimited,
+    Retryable,
+    SendOutcome,
+    Unsendable,
+)
 from actionwave.delivery.claims import Claimed, claim_due_deliveries, renew_leases
 from actionwave.delivery.outcomes import BatchResult, Outcomes, record_outcomes
 from actionwave.delivery.policy import DeliveryPolicy
@@ -148,6 +155,8 @@ def _send(sender: Sender, request: list[Claimed], limiter: RateLimiter, outcomes
             outcomes.retry.extend((c, exc.reason, exc.after) for c in rest)
         elif isinstance(exc, Permanent):
             outcomes.failed.extend((c.id, exc.reason) for c in rest)
+        elif isinstance(exc, Unsendable):
+            outcomes.dead.extend((c.id, exc.reason) for c in rest)
         else:
             raise
     else:

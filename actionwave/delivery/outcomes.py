@@ -39,13 +39,14 @@ class Outcomes:
     sent: list[tuple[int, str | None]] = field(default_factory=list)
     retry: list[tuple[Claimed, str, float | None]] = field(default_factory=list)
     failed: list[tuple[int, str]] = field(default_factory=list)
+    dead: list[tuple[int, str]] = field(default_factory=list)  # never sent (``Unsendable``)
     postponed: list[tuple[int, float]] = field(default_factory=list)
     in_doubt: list[tuple[int, str]] = field(default_factory=list)
     waits: Counter[str] = field(default_factory=Counter)
 
     def __len__(self) -> int:
-        return (len(self.sent) + len(self.retry) + len(self.failed) + len(self.postponed)
-                + len(self.in_doubt))
+        return (len(self.sent) + len(self.retry) + len(self.failed) + len(self.dead)
+                + len(self.postponed) + len(self.in_doubt))
 
 
 @dataclass
@@ -74,7 +75,8 @@ def record_outcomes(
 ) -> BatchResult:
     """Write ``outcomes`` for rows this worker still holds, set-based, in one transaction.
 
-    Retryable failures go back to ``pending`` with a backoff, or to ``dead`` when out of attempts;
+    Retryable failures go back to ``pending`` with a backoff, or to ``dead`` when out of attempts
+    (as do messages never sent because they could not be: ``Unsendable``);
     postponed rows go back without using up an attempt; rows whose request may have left
     (a timeout) are handed to the in-doubt sweep, which asks the provider before any resend.
     The sends written and the rate-limit waits are added to the running counts
@@ -104,6 +106,7 @@ def record_outcomes(
         ]))
         result.retried = len(again)
     out = [(c.id, reason) for c, reason, _ in outcomes.retry if c.attempts >= policy.max_attempts]
+    out += outcomes.dead
     for state, rows in ((DEAD, out), (FAILED, outcomes.failed)):
         if rows:
             stmt = move(SENDING, state, *mine, last_error=bindparam("b_error"))

@@ -2,9 +2,12 @@
 
 For each target ``actionwave.messages.compose_links.plan_channels`` picks the best honest channel:
 
-- ``cwc`` (House offices, when ``CWC_API_URL`` and ``CWC_API_KEY`` are set and the supporter gave
-  a street address and city, which CWC requires of a constituent): a CWC delivery whose payload
-  holds the document's parts (``cwc_sending.cwc_payload``);
+- ``cwc`` (House offices, when ``CWC_API_URL`` and ``CWC_API_KEY`` are set): a CWC delivery
+  whose payload holds the document's parts (``cwc_sending.cwc_payload``), when those parts meet
+  the CWC grammar (``actionwave.cwc.grammar``: a prefix, a street address, a city of at least 3
+  characters, ...). When real data can't (a two-letter town), nothing is padded or invented: the
+  office gets its next channel, and the target's ``info["cwc_refused"]`` records why, for the
+  confirmation to say so;
 - ``email`` (an organizer supplied an address for the office, ``messages.models``): a letter
   through SendGrid (the dev outbox without a key), payload ``{"mail": …, "office": <code>}``;
 - otherwise nothing is sent on the supporter's behalf: the page offers compose links and the
@@ -25,6 +28,7 @@ from sqlalchemy.orm import Session
 
 from actionwave.config import Settings
 from actionwave.cwc.client import CwcClient
+from actionwave.cwc.grammar import FIELDS
 from actionwave.cwc.message import CwcConstituent, CwcMessage
 from actionwave.delivery.cwc_sending import CWC_CHANNEL, cwc_payload
 from actionwave.delivery.mailing import MAIL_CHANNEL, mail_payload
@@ -37,6 +41,17 @@ from actionwave.models import Action, Campaign, Supporter, Target
 
 # The Library of Congress topic CWC files campaign messages under (one of CWC's fixed list).
 CWC_TOPIC = "International Affairs"
+# The parts of a CWC document a planner fills, by grammar path, and the form field (or
+# ``campaign`` for the organizers' text) a refusal is put down to.
+CWC_PARTS = {
+    "Constituent/Prefix": "prefix", "Constituent/FirstName": "first_name",
+    "Constituent/LastName": "last_name", "Constituent/Address1": "address",
+    "Constituent/City": "city", "Constituent/StateAbbreviation": "state",
+    "Constituent/Zip": "zip", "Constituent/Email": "email",
+    "Message/ConstituentMessage": "message", "Message/Subject": "campaign",
+    "Message/OrganizationStatement": "campaign", "Delivery/CampaignId": "campaign",
+    "Message/Bills/Bill/BillTypeAbbreviation": "campaign",
+}
 
 
 def legislator_of(target: Target) -> LegislatorRef:
@@ -67,10 +82,10 @@ class TargetPlanner:
             return []
         supporter = session.get_one(Supporter, action.supporter_id)
         place = _Place.of(action, supporter, targets[0].state)
-        choices = plan_channels(
-            [legislator_of(t) for t in targets],
-            cwc_enabled=self.cwc_configured and bool(place.address and place.city),
-            addresses=self._addresses_of(session, campaign.id), subject="", bodies={})
+        addresses = self._addresses_of(session, campaign.id)
+        choices = plan_channels([legislator_of(t) for t in targets],
+                                cwc_enabled=self.cwc_configured, addresses=addresses,
+                                subject="", bodies={})
         planned = []
         for target, choice in zip(targets, choices, strict=True):
             if choice.channel not in (CWC_CHANNEL, MAIL_CHANNEL):
@@ -82,12 +97,19 @@ class TargetPlanner:
                           city=place.city, state=place.state),
                 action.message or "", place.signature(supporter))
             if choice.channel == CWC_CHANNEL and choice.cwc_office:
-                planned.append(PlannedDelivery(
-                    CWC_CHANNEL, choice.cwc_office, f"cwc:{legislator.bioguide_id}",
-                    cwc_payload(choice.cwc_office, place.constituent(supporter),
-                                _cwc_message(campaign, letter), campaign.slug),
-                    target_id=target.id))
-            elif choice.address:
+                constituent = place.constituent(supporter)
+                message = _cwc_message(campaign, letter)
+                refused = cwc_refusals(constituent, message, campaign.slug)
+                if not refused:
+                    planned.append(PlannedDelivery(
+                        CWC_CHANNEL, choice.cwc_office, f"cwc:{legislator.bioguide_id}",
+                        cwc_payload(choice.cwc_office, constituent, message, campaign.slug),
+                        target_id=target.id))
+                    continue
+                target.info = {**(target.info or {}), "cwc_refused": refused}
+                [choice] = plan_channels([legislator], cwc_enabled=False, addresses=addresses,
+                                         subject="", bodies={})
+            if choice.address:
                 office = target.cwc_office or cwc_office_code(legislator) or legislator.bioguide_id
                 mail = mail_payload(letter.subject, letter.text,
                                     to_name=f"{legislator.title} {legislator.name}".strip(),
@@ -117,6 +139,8 @@ class _Place:
     state: str
     zip: str
 
+    prefix: str
+
     @classmethod
     def of(cls, action: Action, supporter: Supporter, targets_state: str) -> _Place:
         """``targets_state``, the state of the supporter's legislators, stands in for a state
@@ -125,7 +149,7 @@ class _Place:
         return cls(str(details.get("address") or supporter.address or ""),
                    str(details.get("city") or supporter.city or ""),
                    str(details.get("state") or supporter.state or targets_state).upper(),
-                   supporter.zip)
+                   supporter.zip, str(details.get("prefix") or ""))
 
     def signature(self, supporter: Supporter) -> list[str]:
         town = " ".join(p for p in (f"{self.city}," if self.city else "", self.state, self.zip)
@@ -136,7 +160,34 @@ class _Place:
     def constituent(self, supporter: Supporter) -> CwcConstituent:
         return CwcConstituent(first_name=supporter.first_name, last_name=supporter.last_name,
                               address1=self.address, city=self.city, state=self.state,
-                              zip=self.zip, email=supporter.email)
+                              zip=self.zip, email=supporter.email, prefix=self.prefix)
+
+
+def cwc_refusals(constituent: CwcConstituent, message: CwcMessage,
+                 campaign_slug: str) -> dict[str, object]:
+    """Why the CWC grammar would refuse a document with these parts: ``{"fields": [form fields,
+    or "campaign"], "reason": "Constituent/City: at least 3 characters (has 2)"}``; empty when
+    it would take them. Pure."""
+    values = {
+        "Constituent/Prefix": constituent.prefix, "Constituent/FirstName": constituent.first_name,
+        "Constituent/LastName": constituent.last_name, "Constituent/Address1": constituent.address1,
+        "Constituent/City": constituent.city, "Constituent/StateAbbreviation": constituent.state,
+        "Constituent/Zip": constituent.zip, "Constituent/Email": constituent.email,
+        "Message/Subject": message.subject, "Delivery/CampaignId": campaign_slug,
+    }
+    optional = {"Message/OrganizationStatement": message.organization_statement,
+                "Message/ConstituentMessage": message.constituent_message,
+                "Message/Bills/Bill/BillTypeAbbreviation": (message.bill_type or "").lower()}
+    values.update({path: value for path, value in optional.items() if value.strip()})
+    problems = {path: problem for path, value in values.items()
+                if (problem := FIELDS[path].problem(value))}
+    if not (message.organization_statement.strip() or message.constituent_message.strip()):
+        problems["Message/OrganizationStatement"] = "no statement and no message to send"
+    if not problems:
+        return {}
+    fields = sorted({CWC_PARTS[path] for path in problems})
+    return {"fields": fields,
+            "reason": "; ".join(f"{path}: {problem}" for path, problem in problems.items())}
 
 
 def _cwc_message(campaign: Campaign, letter: Letter) -> CwcMessage:

@@ -1,14 +1,20 @@
 """Street address → congressional district, behind the small ``Geocoder`` protocol.
 
 The real provider is the U.S. Census Geocoder (free, no key). Its ``geographies`` endpoints
-return, for each address match, the census geographies containing it; the congressional district
-layer is named after the Congress (``"119th Congressional Districts"``, field ``CD119``), so it is
-found by pattern and survives the next redistricting. Census codes a delegate's district ``98``
-and an at-large one ``00``; both become district 0, as in the legislator data.
+return, for each address match, the census geographies containing it, but only blocks, tracts,
+counties and states unless ``layers`` asks for more (``census_address_default_layers.json`` in
+the references): the request names the congressional district layer (``GEOCODER_LAYERS``, by
+default ``54``, the Current vintage's "119th Congressional Districts"). The layer is found in the
+answer by its name's pattern, so it survives the next redistricting. An answer without it, or
+whose district record is an error status (as real answers sometimes are:
+``census_onelineaddress_layers_all.json``), is a miss: the caller falls back to the ZIP. Census
+codes a delegate's district ``98`` and an at-large one ``00``; both become district 0, as in the
+legislator data.
 """
 
 from __future__ import annotations
 
+import logging
 import re
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -21,6 +27,9 @@ VINTAGE = "Current_Current"
 DISTRICT_LAYER = re.compile(r"congressional district", re.IGNORECASE)
 DISTRICT_FIELD = re.compile(r"^CD\d+$")
 DELEGATE_CODE = 98
+DEFAULT_LAYERS = "54"
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -48,14 +57,15 @@ class CensusGeocoder:
     """The Census Geocoder over HTTP (``requests``), with a hard timeout per call."""
 
     def __init__(self, base_url: str, timeout: float,
-                 session: requests.Session | None = None) -> None:
+                 session: requests.Session | None = None, layers: str = DEFAULT_LAYERS) -> None:
         self.url = base_url.rstrip("/") + ENDPOINT
         self.timeout = timeout
         self.http = session or requests.Session()
+        self.layers = layers
 
     def locate(self, address: str) -> Location | None:
         params = {"address": address, "benchmark": BENCHMARK, "vintage": VINTAGE,
-                  "format": "json"}
+                  "layers": self.layers, "format": "json"}
         try:
             response = self.http.get(self.url, params=params, timeout=self.timeout)
         except requests.RequestException as exc:
@@ -72,11 +82,14 @@ class CensusGeocoder:
 
 
 def location_from_response(payload: Any) -> Location | None:
-    """The single district of a Census ``geographies`` answer; None if none or several."""
+    """The single district of a Census ``geographies`` answer; None if none or several (no
+    district layer, an error-status district record, matches in different districts)."""
     try:
         matches = payload["result"]["addressMatches"]
     except (KeyError, TypeError) as exc:
         raise GeocoderUnavailable("census geocoder: unexpected answer") from exc
+    if not isinstance(matches, list):
+        raise GeocoderUnavailable("census geocoder: unexpected answer")
     found = {location for match in matches if (location := _match_location(match))}
     seats = {(loc.state, loc.district) for loc in found}
     if len(seats) != 1:
@@ -84,15 +97,23 @@ def location_from_response(payload: Any) -> Location | None:
     return min(found, key=lambda loc: loc.matched_address)
 
 
-def _match_location(match: dict[str, Any]) -> Location | None:
-    geographies = match.get("geographies") or {}
-    layer = next((v for k, v in geographies.items() if DISTRICT_LAYER.search(k) and v), None)
-    states = geographies.get("States") or []
-    state = (states[0].get("STUSAB") if states else None) or (
-        match.get("addressComponents") or {}).get("state")
-    if not layer or not state:
+def _match_location(match: Any) -> Location | None:
+    if not isinstance(match, dict):
         return None
-    record = layer[0]
+    geographies = match.get("geographies") or {}
+    layers = [records for name, records in geographies.items()
+              if DISTRICT_LAYER.search(name) and isinstance(records, list)]
+    if not layers:
+        log.warning("census geocoder: the answer has no congressional district layer "
+                    "(check GEOCODER_LAYERS); answering by ZIP")
+        return None
+    records = [r for layer in layers for r in layer if isinstance(r, dict) and "status" not in r]
+    states = geographies.get("States") or []
+    state = (states[0].get("STUSAB") if states and isinstance(states[0], dict) else None) or (
+        match.get("addressComponents") or {}).get("state")
+    if len(records) != 1 or not state:
+        return None  # an error-status record (or several districts) decides nothing
+    record = records[0]
     code = next((str(v) for k, v in record.items() if DISTRICT_FIELD.match(k)), None)
     code = code if code and code.isdigit() else str(record.get("BASENAME", ""))
     if not code.isdigit():

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -20,7 +21,7 @@ from actionwave.messages.letters import templates_of
 from actionwave.messages.templating import render, template_vars
 from actionwave.models import Action, Campaign, Delivery, Supporter, Target
 
-HOW = {
+HOW: dict[str, dict[str, Any]] = {
     "en": {"cwc": "message delivered to the office through the House's CWC system",
            "email": "email to the office", "tweet": "tweet",
            "contact_form": "please also use the member's contact form: {url}",
@@ -28,6 +29,12 @@ HOW = {
            "needs_address": ("Your representative: your ZIP code spans more than one district, "
                              "so we could not tell who represents you. Come back to the campaign "
                              "page with your street address to write to them too."),
+           "cwc_refused": "not sent through the House's CWC system, which needs {what}",
+           "and": ", ",
+           "cwc_needs": {"prefix": "a title (Mr., Ms., Mx., ...)", "address": "a street address",
+                         "city": "a city or town name of at least 3 letters",
+                         "message": "a message of at least 6 characters",
+                         "campaign": "campaign text that the organizers must fix"},
            "heading": "Whom you contacted and how:",
            "footer": "Unsubscribe or change your preferences: {url}"},
     "zh-Hant": {"cwc": "已透過眾議院 CWC 系統送達辦公室",
@@ -36,6 +43,12 @@ HOW = {
                 "none": "沒有網上渠道，請致電辦公室",
                 "needs_address": "您的眾議員：您的郵遞區號橫跨多個選區，我們無法確定誰代表您。"
                                  "請回到活動頁面填寫街道地址，也寫信給他們。",
+                "cwc_refused": "未能透過眾議院 CWC 系統送出，因為該系統需要{what}",
+                "and": "、",
+                "cwc_needs": {"prefix": "稱謂（例如 Mr.、Ms.、Mx.）", "address": "街道地址",
+                              "city": "至少 3 個字母的城市或城鎮名稱",
+                              "message": "至少 6 個字元的留言",
+                              "campaign": "須由主辦者修正的活動文字"},
                 "heading": "您聯絡了誰、用甚麼方式：",
                 "footer": "取消訂閱或更改偏好設定：{url}"},
 }
@@ -87,7 +100,7 @@ def build_confirmation(
     )
 
 
-def contact_lines(session: Session, action_id: uuid.UUID, words: dict[str, str],
+def contact_lines(session: Session, action_id: uuid.UUID, words: dict[str, Any],
                   targets: Sequence[Target] | None = None,
                   channels: Mapping[int, Sequence[str]] | None = None) -> list[str]:
     """One line per legislator: name, then each channel used (or the fallback to use)."""
@@ -105,6 +118,10 @@ def contact_lines(session: Session, action_id: uuid.UUID, words: dict[str, str],
         if not used:
             form = legislator.contact_form
             used = [words["contact_form"].format(url=form) if form else words["none"]]
+        refused = (target.info or {}).get("cwc_refused")
+        if refused:  # CWC could not take what the supporter gave: say so (delivery.targets)
+            needs = [words["cwc_needs"].get(f, f) for f in refused.get("fields", [])]
+            used.insert(0, words["cwc_refused"].format(what=words["and"].join(needs)))
         lines.append(f"- {legislator.title} {legislator.name}: {'; '.join(used)}")
     return lines
 

@@ -77,6 +77,22 @@ class SendGridMailer:
             raise error from exc
         return response.headers.get("X-Message-Id")
 
+    def check(self, to: str) -> int:
+        """One harmless call: a mail to ``to`` in SendGrid's sandbox mode, which SendGrid checks
+        and never delivers. Returns the status (200); raises ``Retryable``/``Permanent``."""
+        [body] = build_requests([OutgoingMail(key="doctor", to=to, subject="actionwave doctor",
+                                              text="A sandbox-mode check; never delivered.",
+                                              category="doctor")],
+                                self.from_email, self.from_name)
+        body["mail_settings"] = {"sandbox_mode": {"enable": True}}
+        try:
+            response = self.client.client.mail.send.post(request_body=body)
+        except http_errors.HTTPError as exc:
+            raise provider_error(exc.status_code, exc.body, exc.headers) from exc
+        except (TimeoutError, urllib.error.URLError, ConnectionError) as exc:
+            raise Retryable(f"SendGrid unreachable: {type(exc).__name__}") from exc
+        return int(response.status_code)
+
     def lookup(self, key: str) -> SendOutcome:
         """Ask the Email Activity API whether a mail with our ``key`` was accepted.
 
@@ -138,7 +154,7 @@ def build_requests(batch: Sequence[OutgoingMail], from_email: str,
     alone: list[OutgoingMail] = []
     for mail in batch:
         if _substitution_size(mail) <= SUBSTITUTION_BUDGET:
-            shared.setdefault((mail.reply_to, mail.category, mail.html is None), []).append(mail)
+            shared.setdefault((mail.reply_to, mail.category, not mail.html), []).append(mail)
         else:
             alone.append(mail)
     requests = []
@@ -152,7 +168,7 @@ def build_requests(batch: Sequence[OutgoingMail], from_email: str,
 
 def _substitution_size(mail: OutgoingMail) -> int:
     size = len(TEXT_TAG) + len(mail.text.encode())
-    if mail.html is not None:
+    if mail.html:
         size += len(HTML_TAG) + len(mail.html.encode())
     return size
 
@@ -171,17 +187,19 @@ def _request(mails: Sequence[OutgoingMail], from_email: str, from_name: str | No
             item["headers"] = dict(mail.headers)
         if substitute:
             item["substitutions"] = {TEXT_TAG: mail.text}
-            if mail.html is not None:
+            if mail.html:
                 item["substitutions"][HTML_TAG] = mail.html
         personalizations.append(item)
     content = [{"type": "text/plain", "value": TEXT_TAG if substitute else first.text}]
-    if first.html is not None:
+    if first.html:  # an empty part is no part (SendGrid refuses one)
         content.append({"type": "text/html", "value": HTML_TAG if substitute else first.html})
     sender: dict[str, str] = {"email": from_email}
     if from_name:
         sender["name"] = from_name
+    # SendGrid's schema requires a top-level subject; each personalization's own one wins.
     body: dict[str, Any] = {"personalizations": personalizations, "from": sender,
-                            "content": content, "categories": [first.category]}
+                            "subject": first.subject, "content": content,
+                            "categories": [first.category]}
     if first.reply_to:
         body["reply_to"] = {"email": first.reply_to}
     return body

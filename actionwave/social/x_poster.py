@@ -24,9 +24,10 @@ DUPLICATE_MARKER = "duplicate content"
 
 class Poster(Protocol):
     def post(self, text: str) -> str | None:
-        """Publish ``text``. Returns the post id, or None when X says it was already posted.
+        """Publish ``text``. Returns the post id (None only where no id is made).
 
-        Raises ``Retryable`` (rate limited, X unavailable) or ``Permanent`` (refused).
+        Raises ``Retryable`` (rate limited, X unavailable) or ``Permanent`` (refused, including
+        X's 403 for duplicate content: never retried).
         """
         ...
 
@@ -70,8 +71,8 @@ class XPoster:
             raise Retryable("X rate limit reached", after=after) from exc
         except tweepy.Forbidden as exc:
             detail = _detail(exc)
-            if DUPLICATE_MARKER in detail.lower():
-                return None  # X refuses a repeat: the earlier attempt went through
+            if DUPLICATE_MARKER in detail.lower():  # the same words went out before: never retry
+                raise Permanent(f"X refused the post as a duplicate: {detail}") from exc
             raise Permanent(f"X refused the post: {detail}") from exc
         except tweepy.TwitterServerError as exc:
             raise Retryable(f"X answered {exc.response.status_code}") from exc

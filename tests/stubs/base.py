@@ -1,14 +1,26 @@
-"""A small threaded HTTP server for stubs: subclass ``StubHandler`` and route in ``handle``."""
+"""A small threaded HTTP server for stubs: subclass ``StubHandler`` and route in ``handle``.
+
+Every stub is built from its provider's reference in ``shared/data/reference`` (``REFERENCE``)
+and recorded answers in ``shared/data/api-examples``, never from our own clients' idea of the
+format: what it receives is checked against the reference, and it answers as the provider does.
+"""
 
 from __future__ import annotations
 
 import json
+import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+
+ROOT = Path(__file__).resolve().parents[2]
+DATA = Path(os.environ.get("ACTIONWAVE_SHARED_DATA", ROOT.parent / "shared" / "data"))
+# The providers' own descriptions of their wire formats: stubs check what they receive with these.
+REFERENCE = DATA / "reference"
 
 
 class StubHandler(BaseHTTPRequestHandler):

@@ -1,9 +1,15 @@
 """A stub of SendGrid's ``POST /v3/mail/send`` and Email Activity ``GET /v3/messages``.
 
-Answers as SendGrid does: 202 with an empty body and ``X-Message-Id``; 400/401/413/500 with the
-``errors[]`` bodies recorded in ``shared/data/api-examples/sendgrid``; 429 with the rate-limit
-headers. Every accepted personalization is recorded with its ``custom_args`` (bodies after
-substitution), so tests and the benchmark can count duplicates and losses.
+Every mail-send body is checked against SendGrid's own JSON Schema of it
+(``shared/data/reference/sendgrid_mail_send.schema.json``, with ``jsonschema``); one that breaks
+it gets 400 with SendGrid's ``errors[]`` shape (``message``, ``field``, ``help``) naming the
+place, and is counted in ``stub.invalid``. A valid body with ``mail_settings.sandbox_mode.enable``
+is answered 200 with an empty body and delivers nothing, as SendGrid's sandbox mode does.
+Otherwise it answers as SendGrid does: 202 with an empty body and ``X-Message-Id``;
+400/401/413/500 with the ``errors[]`` bodies recorded in ``shared/data/api-examples/sendgrid``;
+429 with the rate-limit headers. Every accepted personalization is recorded with its
+``custom_args`` (bodies after substitution), so tests and the benchmark can count duplicates and
+losses.
 
 Failure modes: ``stub.fail_next(status, times)`` queues answers (202 = answer normally);
 ``stub.mode = "drop"`` accepts and records the mail but cuts the connection before answering
@@ -19,7 +25,6 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
-import os
 import re
 import threading
 import time
@@ -27,14 +32,16 @@ from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
-from tests.stubs.base import StubHandler, StubServer
+from jsonschema import Draft202012Validator
 
-ROOT = Path(__file__).resolve().parents[2]
-DATA = Path(os.environ.get("ACTIONWAVE_SHARED_DATA", ROOT.parent / "shared" / "data"))
+from tests.stubs.base import DATA, REFERENCE, StubHandler, StubServer
+
 EXAMPLES = DATA / "api-examples" / "sendgrid"
+MAIL_SEND_SCHEMA = Draft202012Validator(
+    json.loads((REFERENCE / "sendgrid_mail_send.schema.json").read_text()),
+    format_checker=Draft202012Validator.FORMAT_CHECKER)
 API_KEY = "SG.test-key"
 KEY_QUERY = re.compile(r"""unique_args\['(?P<arg>[^']+)'\]\s*=\s*"(?P<value>[^"]*)\"""")
 
@@ -54,6 +61,14 @@ def _error_bodies() -> dict[int | str, Any]:
 
 
 ERRORS = _error_bodies()
+
+
+def schema_errors(body: Any) -> list[dict[str, Any]]:
+    """SendGrid's ``errors[]`` for what in ``body`` breaks its mail-send schema (empty if none),
+    each naming the place as SendGrid does (``personalizations.0.to``)."""
+    return [{"message": error.message, "field": ".".join(str(p) for p in error.absolute_path)
+             or None, "help": None}
+            for error in sorted(MAIL_SEND_SCHEMA.iter_errors(body), key=lambda e: e.path)]
 
 
 @dataclass
@@ -78,6 +93,8 @@ class SendGridState:
     failing_until: float = 0.0
     failing_statuses: tuple[int, ...] = ()
     accepted: list[Accepted] = field(default_factory=list)
+    invalid: list[list[dict[str, Any]]] = field(default_factory=list)
+    sandboxed: int = 0
     counts: Counter[str] = field(default_factory=Counter)
     requests_per_second: Counter[int] = field(default_factory=Counter)
     mails_per_second: Counter[int] = field(default_factory=Counter)
@@ -128,8 +145,21 @@ class SendGridHandler(StubHandler):
             return self.refuse(status, now)
         try:
             body = json.loads(raw)
+        except ValueError:
+            return self.refuse(400, now, ERRORS[400])
+        errors = schema_errors(body)
+        if errors:
+            with self.server.lock:
+                stub.invalid.append(errors)
+            return self.refuse(400, now, {"errors": errors})
+        if ((body.get("mail_settings") or {}).get("sandbox_mode") or {}).get("enable") is True:
+            with self.server.lock:
+                stub.sandboxed += 1
+                stub.statuses[200] += 1
+            return self.send_json(200, None)
+        try:
             mails = expand(body)
-        except (ValueError, KeyError, TypeError, AttributeError):
+        except (KeyError, TypeError, AttributeError, StopIteration):
             return self.refuse(400, now, ERRORS["to"])
         message_id = f"stub{next(stub.ids):08d}.filter"
         with self.server.lock:

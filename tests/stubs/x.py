@@ -1,10 +1,14 @@
 """A stub of X API v2 ``POST /2/tweets``, answering with the recorded bodies and headers.
 
-201 with ``{"data": {"id", "text"}}`` and ``x-rate-limit-*`` headers (as recorded in
-``shared/data/api-examples/x-api-v2``); 403 with the observed duplicate-content body when the
-same text is posted twice, or the observed ``oauth1-permissions`` body when ``read_only``;
-``rate_limit(times)`` answers 429 with the observed body. Requests
-without an OAuth ``Authorization`` header get 401.
+Every create-post body is checked against X's own schema of it
+(``shared/data/reference/x_create_posts_request.schema.json``, with ``jsonschema``); one that
+breaks it gets 400 with X's problem shape (``title``, ``type``, ``status``, ``detail``, as in the
+observed bodies) plus X's ``errors`` list naming the parameter, and is counted in
+``state["invalid"]``. Otherwise 201 with ``{"data": {"id", "text"}}`` and ``x-rate-limit-*``
+headers (as recorded in ``shared/data/api-examples/x-api-v2``); 403 with the observed
+duplicate-content body when the same text is posted twice, or the observed
+``oauth1-permissions`` body when ``read_only``; ``rate_limit(times)`` answers 429 with the
+observed body. Requests without an OAuth ``Authorization`` header get 401.
 """
 
 from __future__ import annotations
@@ -14,10 +18,25 @@ import json
 import time
 from typing import Any
 
-from tests.stubs.base import StubHandler, StubServer
-from tests.stubs.congress import DATA
+from jsonschema import Draft202012Validator
+
+from tests.stubs.base import DATA, REFERENCE, StubHandler, StubServer
 
 EXAMPLES = DATA / "api-examples" / "x-api-v2"
+CREATE_POST_SCHEMA = Draft202012Validator(
+    json.loads((REFERENCE / "x_create_posts_request.schema.json").read_text()))
+
+
+def invalid_request(body: Any) -> dict[str, Any] | None:
+    """X's 400 answer for a create-post body that breaks its schema, or None when it is valid."""
+    errors = [{"parameters": {".".join(map(str, e.absolute_path)) or "body":
+                              [str(e.instance)[:80]]}, "message": e.message}
+              for e in CREATE_POST_SCHEMA.iter_errors(body)]
+    if not errors:
+        return None
+    return {"errors": errors, "title": "Invalid Request", "status": 400,
+            "detail": "One or more parameters to your request was invalid.",
+            "type": "https://api.twitter.com/2/problems/invalid-request"}
 
 
 def _observed(status: int, contains: str = "") -> dict[str, Any]:
@@ -44,8 +63,18 @@ class XHandler(StubHandler):
         if not (self.headers.get("Authorization") or "").startswith("OAuth "):
             self.send_json(401, UNAUTHORIZED)
             return
-        text = json.loads(self.body() or b"{}").get("text", "")
+        try:
+            body = json.loads(self.body() or b"null")
+        except ValueError:
+            body = None
         state = self.server.state
+        refusal = invalid_request(body)
+        if refusal:
+            with self.server.lock:
+                state["invalid"].append(refusal)
+            self.send_json(400, refusal)
+            return
+        text = body.get("text", "")
         with self.server.lock:
             state["attempts"] += 1
             reset = str(int(time.time()) + 900)
@@ -74,7 +103,7 @@ class XStub(StubServer):
     def __init__(self, port: int = 0) -> None:
         super().__init__(XHandler, port)
         first_id = int(CREATED["body"]["data"]["id"])
-        self.state.update(posts={}, attempts=0, rate_limited=0, read_only=False,
+        self.state.update(posts={}, attempts=0, rate_limited=0, read_only=False, invalid=[],
                           ids=itertools.count(first_id))
 
     def rate_limit(self, times: int) -> None:
