@@ -113,6 +113,66 @@ def beat(settings: Settings, celery_args: tuple[str, ...]) -> None:
     )
 
 
+@cli.group(epilog="Example: actionwave coverage import channels.csv --dry-run")
+def coverage() -> None:
+    """Office channels in bulk: CWC office codes, contact forms and emails, as CSV."""
+
+
+@coverage.command("import", epilog="Example: actionwave coverage import channels.csv --dry-run")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--dry-run", is_flag=True, help="show the changes and the bad rows; change nothing")
+@click.pass_obj
+def coverage_import(settings: Settings, path: Path, dry_run: bool) -> None:
+    """Apply a CSV of office channels (bioguide_id, cwc_office, contact_form, email): every row,
+    or nothing when any row is bad. An empty cell leaves that channel as it is."""
+    from actionwave.coverage_csv import CoverageImportError, apply_import, plan_import
+    from actionwave.services import Services
+
+    text = path.read_bytes().decode("utf-8-sig", errors="replace")
+    services = Services(settings)
+    try:
+        with services.session() as session:
+            plan = plan_import(session, text)
+            for change in plan.changes:
+                click.echo(f"{change.bioguide_id}\t{change.name}\t{change.field}: "
+                           f"{change.before or '-'} -> {change.after}")
+            if plan.errors:
+                raise click.ClickException(
+                    "\n".join(f"{path}, {error}" for error in plan.errors)
+                    + f"\n{len(plan.errors)} problems in {len({e.line for e in plan.errors})} "
+                    "rows: nothing was changed.")
+            if dry_run:
+                click.echo(f"{plan.rows} rows, {len(plan.changes)} changes (dry run: nothing "
+                           "was changed)")
+                return
+            with click.progressbar(length=len(plan.changes), label="Applying changes",
+                                   file=sys.stderr, hidden=not plan.changes) as bar:
+                applied = apply_import(session, text, plan.fingerprint, on_change=bar.update)
+            click.echo(f"{applied.rows} rows, {len(applied.changes)} changes applied")
+    except CoverageImportError as exc:
+        raise click.ClickException(f"{exc}\nNothing was changed.") from exc
+    finally:
+        services.close()
+
+
+@coverage.command("export", epilog="Example: actionwave coverage export -o channels.csv")
+@click.option("-o", "--output", type=click.File("w", encoding="utf-8"), default="-",
+              show_default=True, help="file to write (- for standard output)")
+@click.pass_obj
+def coverage_export(settings: Settings, output: click.utils.LazyFile) -> None:
+    """Write every sitting legislator's channels in use today as CSV (UTF-8 with a byte-order
+    mark, for Excel), in the format `coverage import` reads."""
+    from actionwave.coverage_csv import export_channels
+    from actionwave.services import Services
+
+    services = Services(settings)
+    try:
+        with services.session() as session:
+            output.write(export_channels(session))
+    finally:
+        services.close()
+
+
 def main() -> None:
     from actionwave.accounts.cli import user
     from actionwave.delivery.cli import deliveries
