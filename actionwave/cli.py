@@ -13,19 +13,32 @@ from actionwave.config import Settings
 DEFAULT_CAMPAIGN = Path("campaigns/hketo-certification-act.yaml")
 
 
-@click.group()
+def example(*commands: str) -> str:
+    """A command's ``epilog``: examples shown by ``--help`` as written, never re-wrapped."""
+    return "\b\n" + ("Example:" if len(commands) == 1 else "Examples:") + "".join(
+        f"\n  {command}" for command in commands)
+
+
+@click.group(epilog=example("actionwave up --port 8080", "actionwave wave list",
+                            "actionwave COMMAND --help"))
 @click.pass_context
 def cli(ctx: click.Context) -> None:
-    """Actionwave: advocacy campaigns that move with a bill in the U.S. Congress."""
+    """Actionwave: advocacy campaigns that move with a bill in the U.S. Congress.
+
+    Every setting is an environment variable (see the README's settings table); with none set,
+    it runs on the embedded default: SQLite and mail as files under ./instance.
+    """
     ctx.obj = Settings.from_env()
 
 
-@cli.group()
+@cli.group(epilog=example("actionwave db upgrade"))
 def db() -> None:
     """Database schema."""
 
 
-@db.command("upgrade")
+@db.command("upgrade", epilog=example("actionwave db upgrade",
+                                      "DATABASE_URL=postgresql+psycopg://app@db/actionwave "
+                                      "actionwave db upgrade"))
 @click.pass_obj
 def db_upgrade(settings: Settings) -> None:
     """Apply every migration."""
@@ -35,12 +48,13 @@ def db_upgrade(settings: Settings) -> None:
     click.echo("database is up to date")
 
 
-@cli.group()
+@cli.group(epilog=example("actionwave campaign load campaigns/hketo-certification-act.yaml"))
 def campaign() -> None:
     """Campaign files."""
 
 
-@campaign.command("load")
+@campaign.command("load", epilog=example(
+    "actionwave campaign load campaigns/hketo-certification-act.yaml"))
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.pass_obj
 def campaign_load(settings: Settings, path: Path) -> None:
@@ -59,7 +73,8 @@ def campaign_load(settings: Settings, path: Path) -> None:
         services.close()
 
 
-@cli.command()
+@cli.command(epilog=example("actionwave up",
+                            "DATA_SOURCE=../shared/data actionwave up --port 8080"))
 @click.option("--port", default=5000, show_default=True)
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.pass_obj
@@ -70,7 +85,7 @@ def up(settings: Settings, port: int, host: str) -> None:
     sys.exit(run_all(settings, host=host, port=port, campaign_file=DEFAULT_CAMPAIGN))
 
 
-@cli.command()
+@cli.command(epilog=example("actionwave web --host 0.0.0.0 --port 8000 --workers 4"))
 @click.option("--port", default=5000, show_default=True)
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--workers", default=2, show_default=True, help="gunicorn worker processes")
@@ -81,7 +96,8 @@ def web(port: int, host: str, workers: int) -> None:
     exec_gunicorn(host, port, workers)
 
 
-@cli.command(context_settings={"ignore_unknown_options": True})
+@cli.command(context_settings={"ignore_unknown_options": True},
+             epilog=example("actionwave worker", "actionwave worker --concurrency 8"))
 @click.argument("celery_args", nargs=-1, type=click.UNPROCESSED)
 @click.pass_obj
 def worker(settings: Settings, celery_args: tuple[str, ...]) -> None:
@@ -96,7 +112,8 @@ def worker(settings: Settings, celery_args: tuple[str, ...]) -> None:
     create_celery(settings).worker_main(["worker", "--loglevel", settings.log_level, *celery_args])
 
 
-@cli.command(context_settings={"ignore_unknown_options": True})
+@cli.command(context_settings={"ignore_unknown_options": True},
+             epilog=example("actionwave beat"))
 @click.argument("celery_args", nargs=-1, type=click.UNPROCESSED)
 @click.pass_obj
 def beat(settings: Settings, celery_args: tuple[str, ...]) -> None:
@@ -113,12 +130,14 @@ def beat(settings: Settings, celery_args: tuple[str, ...]) -> None:
     )
 
 
-@cli.group(epilog="Example: actionwave coverage import channels.csv --dry-run")
+@cli.group(epilog=example("actionwave coverage export -o channels.csv",
+                            "actionwave coverage import channels.csv --dry-run"))
 def coverage() -> None:
     """Office channels in bulk: CWC office codes, contact forms and emails, as CSV."""
 
 
-@coverage.command("import", epilog="Example: actionwave coverage import channels.csv --dry-run")
+@coverage.command("import", epilog=example("actionwave coverage import channels.csv --dry-run",
+                                           "actionwave coverage import channels.csv"))
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--dry-run", is_flag=True, help="show the changes and the bad rows; change nothing")
 @click.pass_obj
@@ -155,7 +174,7 @@ def coverage_import(settings: Settings, path: Path, dry_run: bool) -> None:
         services.close()
 
 
-@coverage.command("export", epilog="Example: actionwave coverage export -o channels.csv")
+@coverage.command("export", epilog=example("actionwave coverage export -o channels.csv"))
 @click.option("-o", "--output", type=click.File("w", encoding="utf-8"), default="-",
               show_default=True, help="file to write (- for standard output)")
 @click.pass_obj
@@ -173,7 +192,8 @@ def coverage_export(settings: Settings, output: click.utils.LazyFile) -> None:
         services.close()
 
 
-def main() -> None:
+def build_cli() -> click.Group:
+    """The whole command tree: feature areas add their command groups here."""
     from actionwave.accounts.cli import user
     from actionwave.delivery.cli import deliveries
     from actionwave.legislators.cli import data, lookup
@@ -184,4 +204,8 @@ def main() -> None:
     cli.add_command(lookup)
     cli.add_command(user)
     cli.add_command(wave)
-    cli()
+    return cli
+
+
+def main() -> None:
+    build_cli()()
