@@ -109,7 +109,9 @@ def worker(settings: Settings, celery_args: tuple[str, ...]) -> None:
         sys.exit(supervise([sys.executable, "-m", "actionwave", "worker", *celery_args], "worker"))
     if settings.worker_nice > 0:
         os.nice(settings.worker_nice)
-    create_celery(settings).worker_main(["worker", "--loglevel", settings.log_level, *celery_args])
+    # --quiet: no banner (the log says when the worker is connected and ready).
+    create_celery(settings).worker_main(
+        ["--quiet", "worker", "--loglevel", settings.log_level, *celery_args])
 
 
 @cli.command(context_settings={"ignore_unknown_options": True},
@@ -126,7 +128,8 @@ def beat(settings: Settings, celery_args: tuple[str, ...]) -> None:
     schedule = settings.instance_path / "celerybeat-schedule"
     settings.instance_path.mkdir(parents=True, exist_ok=True)
     create_celery(settings).start(
-        ["beat", "--loglevel", settings.log_level, "--schedule", str(schedule), *celery_args]
+        ["--quiet", "beat", "--loglevel", settings.log_level, "--schedule", str(schedule),
+         *celery_args]
     )
 
 

@@ -24,7 +24,9 @@ def poll_bills(self) -> None:  # type: ignore[no-untyped-def]
     for campaign_id in campaign_ids:
         with services.session() as session:
             try:
-                poll_campaign_bill(session, campaign_id, services.bill_source)
+                for new in poll_campaign_bill(session, campaign_id, services.bill_source):
+                    log.info("campaign %s: the bill reached %s (waves started: %s)",
+                             campaign_id, new.stage.key, new.wave_ids or "none")
             except (Retryable, Permanent) as exc:
                 log.warning("bill poll for campaign %s failed: %s", campaign_id, exc)
             announce_transitions(session, campaign_id, services.poster,
