@@ -4,9 +4,19 @@ that X would refuse is shown on the campaign page, the editor and the public pag
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import select, update
 
 from actionwave.models import MessageTemplate
+from actionwave.services import Services
+from tests.organizer_support import (
+    SCREENSHOTS,
+    served,
+    sign_in_page,
+    sqlite_services,  # noqa: F401 (fixture)
+    store,  # noqa: F401 (fixture)
+    store_app,
+)
 from tests.test_console import csrf, sign_in
 from tests.test_console_pages import SLUG, accounts  # noqa: F401 (fixture)
 
@@ -63,3 +73,27 @@ def test_the_public_page_shows_a_tweet_too_long_with_its_length(app, accounts): 
     html = app.test_client().get(f"/c/{SLUG}?zip=08701&district=4").get_data(as_text=True)
     assert '<p class="note too-long">X counts 281 of 280 characters: shorten it before you ' \
         "post.</p>" in html  # for @SenBooker
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("lang", ["en", "zh-Hant"])
+def test_organizer_sees_a_tweet_too_long_refused_in_chromium(browser, store: Services,  # noqa: F811
+                                                             lang: str,
+                                                             request: pytest.FixtureRequest):
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    which = request.node.callspec.params["store"]
+    with served(store_app(store)) as base:
+        context = browser.new_context(viewport={"width": 390, "height": 844})
+        page = context.new_page()
+        sign_in_page(page, base)
+        page.goto(f"{base}{TWEET_EDITOR}?lang={lang}")
+        page.fill("#body-en", TOO_LONG)
+        page.click("#template-form button[type=submit]:not([formaction])")
+        error = page.locator("#body-en-err")
+        expect(error).to_contain_text("287")
+        expect(page.locator("#body-en")).to_have_attribute("aria-invalid", "true")
+        error.scroll_into_view_if_needed()
+        page.screenshot(path=str(SCREENSHOTS / f"console-template-tweet-too-long-{lang}-"
+                                               f"{which}.png"))
+        context.close()
+    assert english_tweet(store) != TOO_LONG
