@@ -9,6 +9,7 @@ import yaml
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from actionwave.messages.editing import tweet_template_problems
 from actionwave.messages.templating import TemplateError, check_templates
 from actionwave.models import CAMPAIGN_STATUSES, LOCALES, TEMPLATE_KINDS, Campaign, MessageTemplate
 
@@ -52,7 +53,11 @@ def template_rows(data: dict[str, Any], source: str) -> list[dict[str, str]]:
 
 
 def load_campaign(session: Session, path: Path) -> Campaign:
-    """Create or update the campaign described by ``path``, replacing its templates. Commits."""
+    """Create or update the campaign described by ``path``, replacing its templates. Commits.
+
+    Raises ``CampaignFileError`` (and changes nothing) for a malformed file, a broken template,
+    or a tweet template X would refuse for some legislator it addresses
+    (``actionwave.messages.editing.tweet_template_problems``)."""
     data = read_campaign_file(path)
     rows = template_rows(data, str(path))
     try:
@@ -74,6 +79,13 @@ def load_campaign(session: Session, path: Path) -> Campaign:
     session.flush()
     session.execute(delete(MessageTemplate).where(MessageTemplate.campaign_id == campaign.id))
     session.add_all(MessageTemplate(campaign_id=campaign.id, **row) for row in rows)
-    session.commit()
+    session.flush()
     session.expire(campaign, ["templates"])
+    problems = tweet_template_problems(session, campaign)
+    if problems:
+        session.rollback()
+        raise CampaignFileError("\n".join(
+            f"{path}: templates.{kind}.{p.field.removeprefix('body-')}[{name}]: {p.message}"
+            for (kind, name), found in problems.items() for p in found))
+    session.commit()
     return campaign

@@ -13,19 +13,32 @@ from actionwave.config import Settings
 DEFAULT_CAMPAIGN = Path("campaigns/hketo-certification-act.yaml")
 
 
-@click.group()
+def example(*commands: str) -> str:
+    """A command's ``epilog``: examples shown by ``--help`` as written, never re-wrapped."""
+    return "\b\n" + ("Example:" if len(commands) == 1 else "Examples:") + "".join(
+        f"\n  {command}" for command in commands)
+
+
+@click.group(epilog=example("actionwave up --port 8080", "actionwave wave list",
+                            "actionwave COMMAND --help"))
 @click.pass_context
 def cli(ctx: click.Context) -> None:
-    """Actionwave: advocacy campaigns that move with a bill in the U.S. Congress."""
+    """Actionwave: advocacy campaigns that move with a bill in the U.S. Congress.
+
+    Every setting is an environment variable (see the README's settings table); with none set,
+    it runs on the embedded default: SQLite and mail as files under ./instance.
+    """
     ctx.obj = Settings.from_env()
 
 
-@cli.group()
+@cli.group(epilog=example("actionwave db upgrade"))
 def db() -> None:
     """Database schema."""
 
 
-@db.command("upgrade")
+@db.command("upgrade", epilog=example("actionwave db upgrade",
+                                      "DATABASE_URL=postgresql+psycopg://app@db/actionwave "
+                                      "actionwave db upgrade"))
 @click.pass_obj
 def db_upgrade(settings: Settings) -> None:
     """Apply every migration."""
@@ -35,12 +48,13 @@ def db_upgrade(settings: Settings) -> None:
     click.echo("database is up to date")
 
 
-@cli.group()
+@cli.group(epilog=example("actionwave campaign load campaigns/hketo-certification-act.yaml"))
 def campaign() -> None:
     """Campaign files."""
 
 
-@campaign.command("load")
+@campaign.command("load", epilog=example(
+    "actionwave campaign load campaigns/hketo-certification-act.yaml"))
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.pass_obj
 def campaign_load(settings: Settings, path: Path) -> None:
@@ -59,7 +73,8 @@ def campaign_load(settings: Settings, path: Path) -> None:
         services.close()
 
 
-@cli.command()
+@cli.command(epilog=example("actionwave up",
+                            "DATA_SOURCE=../shared/data actionwave up --port 8080"))
 @click.option("--port", default=5000, show_default=True)
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.pass_obj
@@ -70,7 +85,7 @@ def up(settings: Settings, port: int, host: str) -> None:
     sys.exit(run_all(settings, host=host, port=port, campaign_file=DEFAULT_CAMPAIGN))
 
 
-@cli.command()
+@cli.command(epilog=example("actionwave web --host 0.0.0.0 --port 8000 --workers 4"))
 @click.option("--port", default=5000, show_default=True)
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--workers", default=2, show_default=True, help="gunicorn worker processes")
@@ -81,7 +96,8 @@ def web(port: int, host: str, workers: int) -> None:
     exec_gunicorn(host, port, workers)
 
 
-@cli.command(context_settings={"ignore_unknown_options": True})
+@cli.command(context_settings={"ignore_unknown_options": True},
+             epilog=example("actionwave worker", "actionwave worker --concurrency 8"))
 @click.argument("celery_args", nargs=-1, type=click.UNPROCESSED)
 @click.pass_obj
 def worker(settings: Settings, celery_args: tuple[str, ...]) -> None:
@@ -100,10 +116,13 @@ def worker(settings: Settings, celery_args: tuple[str, ...]) -> None:
         sys.exit(supervise([sys.executable, "-m", "actionwave", "worker", *celery_args], "worker"))
     if settings.worker_nice > 0:
         os.nice(settings.worker_nice)
-    create_celery(settings).worker_main(["worker", "--loglevel", settings.log_level, *celery_args])
+    # --quiet: no banner (the log says when the worker is connected and ready).
+    create_celery(settings).worker_main(
+        ["--quiet", "worker", "--loglevel", settings.log_level, *celery_args])
 
 
-@cli.command(context_settings={"ignore_unknown_options": True})
+@cli.command(context_settings={"ignore_unknown_options": True},
+             epilog=example("actionwave beat"))
 @click.argument("celery_args", nargs=-1, type=click.UNPROCESSED)
 @click.pass_obj
 def beat(settings: Settings, celery_args: tuple[str, ...]) -> None:
@@ -116,11 +135,12 @@ def beat(settings: Settings, celery_args: tuple[str, ...]) -> None:
     schedule = settings.instance_path / "celerybeat-schedule"
     settings.instance_path.mkdir(parents=True, exist_ok=True)
     create_celery(settings).start(
-        ["beat", "--loglevel", settings.log_level, "--schedule", str(schedule), *celery_args]
+        ["--quiet", "beat", "--loglevel", settings.log_level, "--schedule", str(schedule),
+         *celery_args]
     )
 
 
-@cli.command()
+@cli.command(epilog=example("actionwave doctor", "actionwave doctor --json --timeout 2"))
 @click.option("--json", "as_json", is_flag=True, help="print the report as JSON")
 @click.option("--timeout", default=3.0, show_default=True, help="seconds per provider call")
 @click.pass_obj
@@ -136,7 +156,70 @@ def doctor(settings: Settings, as_json: bool, timeout: float) -> None:
     sys.exit(0 if report.healthy else 1)
 
 
-def main() -> None:
+@cli.group(epilog=example("actionwave coverage export -o channels.csv",
+                            "actionwave coverage import channels.csv --dry-run"))
+def coverage() -> None:
+    """Office channels in bulk: CWC office codes, contact forms and emails, as CSV."""
+
+
+@coverage.command("import", epilog=example("actionwave coverage import channels.csv --dry-run",
+                                           "actionwave coverage import channels.csv"))
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--dry-run", is_flag=True, help="show the changes and the bad rows; change nothing")
+@click.pass_obj
+def coverage_import(settings: Settings, path: Path, dry_run: bool) -> None:
+    """Apply a CSV of office channels (bioguide_id, cwc_office, contact_form, email): every row,
+    or nothing when any row is bad. An empty cell leaves that channel as it is."""
+    from actionwave.coverage_csv import CoverageImportError, apply_import, plan_import
+    from actionwave.services import Services
+
+    text = path.read_bytes().decode("utf-8-sig", errors="replace")
+    services = Services(settings)
+    try:
+        with services.session() as session:
+            plan = plan_import(session, text)
+            for change in plan.changes:
+                click.echo(f"{change.bioguide_id}\t{change.name}\t{change.field}: "
+                           f"{change.before or '-'} -> {change.after}")
+            if plan.errors:
+                raise click.ClickException(
+                    "\n".join(f"{path}, {error}" for error in plan.errors)
+                    + f"\n{len(plan.errors)} problems in {len({e.line for e in plan.errors})} "
+                    "rows: nothing was changed.")
+            if dry_run:
+                click.echo(f"{plan.rows} rows, {len(plan.changes)} changes (dry run: nothing "
+                           "was changed)")
+                return
+            with click.progressbar(length=len(plan.changes), label="Applying changes",
+                                   file=sys.stderr, hidden=not plan.changes) as bar:
+                applied = apply_import(session, text, plan.fingerprint, on_change=bar.update)
+            click.echo(f"{applied.rows} rows, {len(applied.changes)} changes applied")
+    except CoverageImportError as exc:
+        raise click.ClickException(f"{exc}\nNothing was changed.") from exc
+    finally:
+        services.close()
+
+
+@coverage.command("export", epilog=example("actionwave coverage export -o channels.csv"))
+@click.option("-o", "--output", type=click.File("w", encoding="utf-8"), default="-",
+              show_default=True, help="file to write (- for standard output)")
+@click.pass_obj
+def coverage_export(settings: Settings, output: click.utils.LazyFile) -> None:
+    """Write every sitting legislator's channels in use today as CSV (UTF-8 with a byte-order
+    mark, for Excel), in the format `coverage import` reads."""
+    from actionwave.coverage_csv import export_channels
+    from actionwave.services import Services
+
+    services = Services(settings)
+    try:
+        with services.session() as session:
+            output.write(export_channels(session))
+    finally:
+        services.close()
+
+
+def build_cli() -> click.Group:
+    """The whole command tree: feature areas add their command groups here."""
     from actionwave.accounts.cli import user
     from actionwave.bill.cli import bill
     from actionwave.delivery.cli import deliveries
@@ -149,4 +232,8 @@ def main() -> None:
     cli.add_command(lookup)
     cli.add_command(user)
     cli.add_command(wave)
-    cli()
+    return cli
+
+
+def main() -> None:
+    build_cli()()

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
 MAX_SURGE_HOLD_SECONDS = 60.0
+LOG_FORMATS = ("json", "text")
 
 
 class SettingsError(ValueError):
@@ -109,8 +110,12 @@ class Settings:
     geocoder_layers: str = "54"
     data_source: str = ""
     legislators_check_seconds: float = 5.0
-    # Logging
+    # Logging (actionwave.logs): LOG_LEVEL for everything; Celery's own chatter (each task
+    # received and done, each beat send) only at CELERY_LOG_LEVEL and above; "json" lines for
+    # production, "text" for people (``actionwave up`` sets it unless LOG_FORMAT is set).
     log_level: str = "INFO"
+    celery_log_level: str = "WARNING"
+    log_format: str = "json"
     # Abuse limits on the public POST endpoints (web/ratelimit.py), shared through REDIS_URL;
     # "" turns one off.
     rate_limit_per_ip: str = "30/minute"
@@ -125,6 +130,9 @@ class Settings:
     prometheus_multiproc_dir: str = ""
 
     def __post_init__(self) -> None:
+        if self.log_format not in LOG_FORMATS:
+            raise SettingsError(f"LOG_FORMAT: expected one of {', '.join(LOG_FORMATS)}, "
+                                f"got {self.log_format!r}")
         # Held longer, an action would be taken for stalled and queued twice (workers/relay.py).
         if not 0 <= self.surge_hold_seconds <= MAX_SURGE_HOLD_SECONDS:
             raise SettingsError(f"SURGE_HOLD_SECONDS: expected 0 to {MAX_SURGE_HOLD_SECONDS:g},"

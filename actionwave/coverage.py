@@ -2,14 +2,16 @@
 
 A legislator's best channel is decided by ``actionwave.messages.compose_links.plan_channels``,
 the same function the campaign page uses: CWC (House, when configured), an organizer-supplied
-target address, their contact form, or ``none``. Adding a target address here is what moves a
-legislator out of ``none``.
+target address, their contact form, or ``none``. Adding a target address here, or a contact form
+or CWC office code in bulk (``actionwave.coverage_csv``), is what moves a legislator out of
+``none``.
 """
 
 from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
@@ -19,7 +21,7 @@ from actionwave.legislators.models import Legislator
 from actionwave.legislators.sync import current_snapshot_id
 from actionwave.messages.compose_links import CHANNELS, ChannelChoice, plan_channels
 from actionwave.messages.legislators import LegislatorRef
-from actionwave.messages.models import TargetAddress, target_addresses
+from actionwave.messages.models import TargetAddress, office_channels, target_addresses
 
 EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$")
 
@@ -43,6 +45,23 @@ class CoverageReport:
     def with_channel(self, channel: str) -> list[ChannelChoice]:
         return [c for c in self.choices if c.channel == channel]
 
+    def by_chamber(self) -> dict[str, dict[str, int]]:
+        """Chamber (``house``, ``senate``) -> channel -> legislators, every channel present."""
+        return {chamber: _counts(c for c in self.choices if c.legislator.chamber == chamber)
+                for chamber in ("house", "senate")}
+
+    def by_state(self, chamber: str) -> list[tuple[str, dict[str, int]]]:
+        """(state, channel -> legislators) for one chamber's members, states in order."""
+        states = sorted({c.legislator.state for c in self.choices
+                         if c.legislator.chamber == chamber})
+        return [(state, _counts(c for c in self.choices if c.legislator.chamber == chamber
+                                and c.legislator.state == state)) for state in states]
+
+
+def _counts(choices: Iterable[ChannelChoice]) -> dict[str, int]:
+    counts = Counter(c.channel for c in choices)
+    return {channel: counts.get(channel, 0) for channel in CHANNELS}
+
 
 def coverage(session: Session, campaign_id: int, *, cwc_enabled: bool) -> CoverageReport:
     """The channel plan for all legislators of the current snapshot (none before a sync)."""
@@ -55,9 +74,8 @@ def coverage(session: Session, campaign_id: int, *, cwc_enabled: bool) -> Covera
                             r.contact_form, r.cwc_office) for r in rows]
     choices = plan_channels(people, cwc_enabled=cwc_enabled,
                             addresses=target_addresses(session, campaign_id), subject="",
-                            bodies={})
-    counts = Counter(c.channel for c in choices)
-    return CoverageReport(choices, {channel: counts.get(channel, 0) for channel in CHANNELS})
+                            bodies={}, overrides=office_channels(session))
+    return CoverageReport(choices, _counts(choices))
 
 
 def add_target_address(session: Session, campaign_id: int | None, bioguide_id: str, email: str,

@@ -1,8 +1,15 @@
-"""Structured logs: one JSON object per line, carrying request, action and task ids.
+"""Logs: one line per record, carrying request, action and task ids.
 
-Web and workers call ``configure_logging(settings)`` once at start. Every record that reaches the
-handler passes ``RedactSecrets`` first, so a secret value (any ``Settings`` field declared with
-``repr=False``) never reaches the log stream, whoever logged it.
+``LOG_FORMAT=json`` (the default, for production) writes one JSON object per line; ``text``
+(what ``actionwave up`` uses) writes ``time level logger: message`` for people. Web and workers
+call ``configure_logging(settings)`` once at start. Every record that reaches the handler passes
+``RedactSecrets`` first, so a secret value (any ``Settings`` field declared with ``repr=False``)
+never reaches the log stream, whoever logged it.
+
+What is logged at INFO: one line per request (gunicorn's access line) and one per change of
+state (a worker ready, a wave launched, a bill stage reached...). Celery's own loggers say
+something for every task received and done and every beat send, so they are held at
+``CELERY_LOG_LEVEL`` (WARNING), except the lines that say a worker connected and is ready.
 """
 
 from __future__ import annotations
@@ -102,18 +109,45 @@ def _celery_task() -> dict[str, str]:
     return {"task_id": task.request.id, "task_name": task.name}
 
 
+class TextFormatter(logging.Formatter):
+    """``14:06:12 INFO    web.telemetry: message  request_id=… action_id=…`` (local time)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        when = datetime.fromtimestamp(record.created).strftime("%H:%M:%S")
+        ids = {key: getattr(record, key, None) or var.get()
+               for key, var in (("request_id", request_id), ("action_id", action_id))}
+        ids.update(_celery_task())
+        tail = "".join(f"  {key}={value}" for key, value in ids.items() if value)
+        line = f"{when} {record.levelname:<7} {record.name}: {record.getMessage()}{tail}"
+        if record.exc_info and not record.exc_text:
+            record.exc_text = self.formatException(record.exc_info)
+        return f"{line}\n{record.exc_text}" if record.exc_text else line
+
+
+# Celery's per-task and per-send chatter; held at CELERY_LOG_LEVEL.
+CELERY_LOGGERS = ("celery", "kombu", "amqp")
+# ...but a worker connecting and becoming ready are changes of state, logged at LOG_LEVEL.
+CELERY_STATE_LOGGERS = ("celery.apps.worker", "celery.worker.consumer.connection")
+
+
 class _ActionwaveHandler(logging.StreamHandler):  # type: ignore[type-arg]
     """Marks the handler we installed, so configuring twice replaces rather than duplicates."""
 
 
 def configure_logging(settings: Settings, stream: IO[str] | None = None) -> logging.Handler:
-    """Send the root logger's records to ``stream`` (stderr) as redacted JSON lines. Idempotent."""
+    """Send the root logger's records to ``stream`` (stderr) as redacted lines in
+    ``LOG_FORMAT``, at ``LOG_LEVEL`` (Celery's chatter at ``CELERY_LOG_LEVEL``). Idempotent."""
     root = logging.getLogger()
     for old in [h for h in root.handlers if isinstance(h, _ActionwaveHandler)]:
         root.removeHandler(old)
     handler = _ActionwaveHandler(stream or sys.stderr)
-    handler.setFormatter(JsonFormatter())
+    handler.setFormatter(TextFormatter() if settings.log_format == "text" else JsonFormatter())
     handler.addFilter(RedactSecrets(secret_values(settings)))
+    handler.setLevel(settings.log_level.upper())  # the floor, whatever a logger lets through
     root.addHandler(handler)
     root.setLevel(settings.log_level.upper())
+    for name in CELERY_LOGGERS:
+        logging.getLogger(name).setLevel(settings.celery_log_level.upper())
+    for name in CELERY_STATE_LOGGERS:
+        logging.getLogger(name).setLevel(settings.log_level.upper())
     return handler

@@ -8,9 +8,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import ColumnElement, Select, func, literal_column, select
+from sqlalchemy import ColumnElement, Select, case, func, literal_column, select
 from sqlalchemy.orm import Session
 
+from actionwave.bill.models import BillStageTransition
 from actionwave.config import Settings
 from actionwave.mail.models import MailEvent
 from actionwave.models import Action, Delivery, Supporter
@@ -153,3 +154,42 @@ def find_deliveries(session: Session, wanted: DeliveryFilter, limit: int = 200) 
 def delivery_channels(session: Session) -> list[str]:
     """The channels that have deliveries, for the filter's choices."""
     return list(session.scalars(select(Delivery.channel).distinct().order_by(Delivery.channel)))
+
+
+MESSAGE_KINDS = ("legislators", "supporters", "posts")
+
+
+@dataclass(frozen=True)
+class KindCounts:
+    """Messages of one kind by where they stand. ``kind``: ``legislators`` (supporters' letters
+    to offices, by CWC or email), ``supporters`` (confirmations, wave and reminder mails) or
+    ``posts`` (the campaign's own announcements on X)."""
+
+    kind: str
+    sent: int = 0
+    in_flight: int = 0
+    failed: int = 0
+    dead: int = 0
+
+
+def messages_by_kind(session: Session) -> list[KindCounts]:
+    """What the funnel's one "sent" mixes, apart: letters to legislators, mails to supporters,
+    and the campaign's posts on X. Read-only; a few aggregate queries."""
+    kind = case((Delivery.target_id.is_(None), "supporters"), else_="legislators").label("kind")
+    found: dict[str, dict[str, int]] = {k: {} for k in MESSAGE_KINDS}
+    for name, state, count in session.execute(
+            select(kind, Delivery.state, func.count()).group_by(literal_column("kind"),
+                                                                 Delivery.state)):
+        found[name][state] = count
+    rows = [KindCounts(name, sent=states.get("sent", 0),
+                       in_flight=states.get("pending", 0) + states.get("sending", 0),
+                       failed=states.get("failed", 0), dead=states.get("dead", 0))
+            for name, states in found.items() if name != "posts"]
+    posts = BillStageTransition
+    announced = select(func.count()).where(posts.history.is_(False))
+    rows.append(KindCounts(
+        "posts", sent=_count(session, announced.where(posts.posted_at.is_not(None),
+                                                      posts.post_error.is_(None))),
+        in_flight=_count(session, announced.where(posts.posted_at.is_(None))),
+        dead=_count(session, announced.where(posts.post_error.is_not(None)))))
+    return rows

@@ -100,8 +100,10 @@ def run_all(settings: Settings, host: str, port: int, campaign_file: Path | None
         "worker": [*me, "worker"],
         "beat": [*me, "beat"],
     }
+    # For people at a terminal: readable lines unless LOG_FORMAT says otherwise.
+    env = {**os.environ, "LOG_FORMAT": os.environ.get("LOG_FORMAT") or "text"}
     children = {
-        name: subprocess.Popen(cmd, start_new_session=True,
+        name: subprocess.Popen(cmd, start_new_session=True, env=env,
                                preexec_fn=die_with_parent(os.getpid()))
         for name, cmd in commands.items()
     }

@@ -8,8 +8,8 @@ Prints one JSON line: ``supporters``, ``seconds`` (launch until every delivery i
 ``peak_rss_mb`` (the largest peak resident set, VmHWM, of the worker processes), ``duplicates``
 and ``lost`` (keys the stub saw twice, or never), with ``fan_out_seconds`` and the set-up.
 
-    python -m bench.wave            # 100,000 supporters
-    python -m bench.wave --quick    # 20,000 supporters, under 30 s
+    python bench/wave.py            # 100,000 supporters
+    python bench/wave.py --quick    # 20,000 supporters, under 30 s
 """
 
 from __future__ import annotations
@@ -18,10 +18,14 @@ import argparse
 import json
 import secrets
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
+
+# Run as a script (``python bench/wave.py``), the project root is not on the path by itself.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sqlalchemy import func, select, text
 

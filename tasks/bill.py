@@ -58,8 +58,10 @@ def react_to_transitions(session: Session, campaign_id: int) -> int:
         if not mark_reacted(session, transition.id):
             session.rollback()
             continue  # another scheduler reacted to it
-        start_stage_waves(session, campaign_id, transition.stage.key, transition.id)
+        waves = start_stage_waves(session, campaign_id, transition.stage.key, transition.id)
         plan_senate_reminders(session, campaign_id, transition.id)
         session.commit()
+        log.info("campaign %s: the bill reached %s (waves started: %s)", campaign_id,
+                 transition.stage.key, waves or "none")
         reacted += 1
     return reacted

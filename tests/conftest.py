@@ -67,6 +67,8 @@ def settings(database_url: str, token: str, tmp_path_factory: pytest.TempPathFac
         worker_pool="threads",
         worker_concurrency=4,
         outbox_poll_seconds=0.05,
+        # Some tests read Celery's line for each task done or sent by beat.
+        celery_log_level="INFO",
         # Abuse limits off: tests submit from one address; tests/test_abuse.py turns them on.
         rate_limit_per_ip="",
         rate_limit_per_email="",

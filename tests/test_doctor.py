@@ -21,6 +21,7 @@ from actionwave.legislators.sync import current_snapshot_id
 from actionwave.services import Services
 from tests.stubs.base import serve
 from tests.stubs.census import CensusHandler
+from tests.stubs.congress import API_KEY as CONGRESS_KEY
 from tests.stubs.congress import BillReplay, CongressStub, running
 from tests.stubs.cwc import AGENT, API_KEY, cwc_stub
 from tests.stubs.sendgrid import API_KEY as SENDGRID_KEY
@@ -43,7 +44,7 @@ def stubs() -> Iterator[dict[str, Any]]:
 
 def configured(settings: Settings, stubs: dict[str, Any]) -> Settings:
     return replace(settings, geocoder_url=stubs["census"].url,
-                   congress_api_url=stubs["congress"].api_url, congress_api_key="ck",
+                   congress_api_url=stubs["congress"].api_url, congress_api_key=CONGRESS_KEY,
                    sendgrid_api_host=stubs["sendgrid"].url, sendgrid_api_key=SENDGRID_KEY,
                    cwc_api_url=f"{stubs['cwc'].url}/v2", cwc_api_key=API_KEY, **AGENT)
 

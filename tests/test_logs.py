@@ -6,11 +6,23 @@ import http.client
 import io
 import json
 import logging
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
 from dataclasses import replace
+from pathlib import Path
 
-from actionwave.config import Settings
+import pytest
+
+from actionwave.config import Settings, SettingsError
 from actionwave.logs import REDACTED, bound_action, configure_logging, secret_values
-from tests.support import wait_for, web_processes
+from tests.conftest import ROOT, SHARED_DATA
+from tests.support import free_port, wait_for, web_processes
+from tests.test_embedded import SETTINGS_VARS
 
 SECRETS = {"secret_key": "s3cret-key-value", "sendgrid_api_key": "SG.abcdefghijkl",
            "x_access_token_secret": "x-secret-123", "cwc_api_key": "cwc-key-xyz"}
@@ -105,3 +117,86 @@ def test_the_web_server_logs_only_json_with_an_access_line_per_request(settings:
     assert isinstance(access["status"], int) and access["duration_ms"] >= 0
     assert "s3cr3t-token" not in "\n".join(lines)
     assert "127.0.0.1" not in access["message"] and "remote" not in str(access)
+
+
+def emitted(settings: Settings, records: list[tuple[str, int, str]]) -> list[str]:
+    stream = io.StringIO()
+    handler = configure_logging(settings, stream)
+    try:
+        for name, level, message in records:
+            logging.getLogger(name).log(level, message)
+    finally:
+        root = logging.getLogger()
+        root.removeHandler(handler)
+        root.removeHandler(configure_logging(settings, io.StringIO()))  # the session's levels
+    return stream.getvalue().splitlines()
+
+
+CELERY_CHATTER = [("celery.app.trace", logging.INFO, "Task deliver_due succeeded in 0.01s: 0"),
+                  ("celery.beat", logging.INFO, "Scheduler: Sending due task sweep"),
+                  ("celery.worker.strategy", logging.INFO, "Task deliver_due received"),
+                  ("kombu.connection", logging.INFO, "chatter")]
+STATE_CHANGES = [("celery.apps.worker", logging.INFO, "celery@host ready."),
+                 ("tasks.waves", logging.INFO, "wave 3 started: its time came"),
+                 ("celery.app.trace", logging.ERROR, "Task deliver_due raised: boom")]
+
+
+def test_celery_chatter_stays_below_warning_while_changes_of_state_show(settings: Settings):
+    quiet = replace(settings, celery_log_level="WARNING")
+    lines = [json.loads(line)["message"] for line in emitted(quiet,
+                                                             CELERY_CHATTER + STATE_CHANGES)]
+    assert lines == ["celery@host ready.", "wave 3 started: its time came",
+                     "Task deliver_due raised: boom"]
+    chatty = replace(settings, celery_log_level="INFO")
+    assert len(emitted(chatty, CELERY_CHATTER + STATE_CHANGES)) == 7
+
+
+def test_log_level_is_the_floor_for_every_logger(settings: Settings):
+    lines = emitted(replace(settings, log_level="ERROR", celery_log_level="INFO"),
+                    CELERY_CHATTER + STATE_CHANGES)
+    assert [json.loads(line)["message"] for line in lines] == ["Task deliver_due raised: boom"]
+
+
+def test_text_format_is_one_readable_line_with_the_ids(settings: Settings):
+    stream = io.StringIO()
+    handler = configure_logging(replace(settings, log_format="text",
+                                        secret_key="s3cret-key-value"), stream)
+    try:
+        with bound_action("a-9"):
+            logging.getLogger("web.telemetry").info("intake accepted (202) s3cret-key-value")
+    finally:
+        logging.getLogger().removeHandler(handler)
+    [line] = stream.getvalue().splitlines()
+    assert re.fullmatch(r"\d\d:\d\d:\d\d INFO    web\.telemetry: intake accepted \(202\) "
+                        r"\[redacted\]  action_id=a-9", line), line
+
+
+def test_log_format_is_checked(settings: Settings):
+    with pytest.raises(SettingsError, match="LOG_FORMAT"):
+        Settings.from_env({"LOG_FORMAT": "xml"})
+
+
+def test_up_logs_readable_lines_without_celery_chatter(tmp_path: Path):
+    """`actionwave up` as `make run` runs it: in 20 s of beat ticks and a page served, every
+    log line is text, with no line per task or per beat send."""
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if k not in (*SETTINGS_VARS, "LOG_FORMAT")}
+    env.update(INSTANCE_PATH=str(tmp_path / "instance"), DATA_SOURCE=str(SHARED_DATA))
+    log = tmp_path / "up.log"
+    with log.open("wb") as out:
+        up = subprocess.Popen([sys.executable, "-m", "actionwave", "up", "--port", str(port)],
+                              cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+        try:
+            wait_for(lambda: "is running at" in log.read_text(), timeout=90)
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/c/hketo-certification-act",
+                                   timeout=10).read()
+            time.sleep(20)
+        finally:
+            up.send_signal(signal.SIGTERM)
+            up.wait(timeout=30)
+    text = log.read_text()
+    logged = [line for line in text.splitlines() if re.match(r"\d\d:\d\d:\d\d [A-Z]+ ", line)]
+    assert any("celery@" in line and "ready." in line for line in logged)
+    assert any("gunicorn.access: GET /c/hketo-certification-act 200" in line for line in logged)
+    assert "Sending due task" not in text and "succeeded in" not in text
+    assert "received" not in text and not any(line.startswith("{") for line in text.splitlines())

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from urllib.parse import parse_qs, urlsplit
 
+import yaml
+
 from actionwave.messages.legislators import LegislatorRef
-from actionwave.messages.templating import template_vars
+from actionwave.messages.templating import render, template_vars
 from actionwave.messages.tweets import (
-    MAX_WEIGHTED_LENGTH,
     intent_url,
     plan_tweets,
     weighted_length,
+    worst_case,
 )
+from tests.conftest import CAMPAIGN_FILE
 
 SMITH = LegislatorRef(bioguide_id="S000522", name="Christopher H. Smith", chamber="house",
                       state="NJ", district=4, handle="RepChrisSmith")
@@ -65,9 +69,53 @@ def test_each_legislator_with_a_handle_gets_tweets_naming_them() -> None:
     assert plan.without_handle == [NO_HANDLE]
 
 
-def test_tweets_over_280_are_not_offered() -> None:
+def test_a_tweet_over_280_is_kept_with_its_length_never_dropped() -> None:
     plan = plan_tweets(["{{ legislator.handle }} " + "香" * 140, "{{ legislator.handle }} ok"],
                        [SMITH], values_for(SMITH))
-    tweets = plan.by_legislator[0].tweets
-    assert [t.text for t in tweets] == ["@RepChrisSmith ok"]
-    assert all(t.length <= MAX_WEIGHTED_LENGTH for t in tweets)
+    long, short = plan.by_legislator[0].tweets
+    assert long.length == 15 + 280 and not long.fits
+    assert short.text == "@RepChrisSmith ok" and short.fits
+    assert plan.too_long == [long]
+
+
+def test_a_tweet_that_leaves_out_the_legislator_is_not_offered_to_them() -> None:
+    plan = plan_tweets(["Please back {{ bill.label }}"], [SMITH], values_for(SMITH))
+    assert plan.by_legislator[0].tweets == []
+
+
+def test_worst_case_is_the_rendering_for_the_longest_handle() -> None:
+    people = [SMITH, replace(SMITH, bioguide_id="L000001", handle="Fifteen_Chars15"),
+              NO_HANDLE]
+    worst = worst_case("{{ legislator.handle }} " + "a" * 250, people, values_for(*people))
+    assert worst is not None and worst.legislator.handle == "Fifteen_Chars15"
+    assert worst.tweet.length == 17 + 250 and worst.fits and worst.unnamed == ()
+    over = worst_case("{{ legislator.handle }} " + "a" * 264, people, values_for(*people))
+    assert over is not None and over.tweet.length == 281 and not over.fits
+
+
+def test_worst_case_names_legislators_a_template_leaves_out() -> None:
+    template = "{% if legislator.title == 'Rep.' %}{{ legislator.handle }}{% endif %} hi"
+    senator = LegislatorRef("S000001", "Pat Senator", "senate", "NJ", None, "SenPat")
+    worst = worst_case(template, [SMITH, senator], values_for(SMITH, senator))
+    assert worst is not None and worst.unnamed == (senator,)
+
+
+TRICKY = [
+    "see congress.gov", "example.xyz is nice", "https://x.co/abc!", "go to act.example.org/hk, now",
+    "(see hketo.org)", "Mr.Smith and the U.S.A. on H.R.2661, e.g. today", "mail x@y.org",
+    "#hk.gov $hk.gov", "example.org:8080/x?y=1", "https://example.org/a_(b)",
+    "Read https://www.congress.gov/bill/119th-congress/house-bill/2661/text?format=txt.",
+    "#StandWithHongKong 🇭🇰👍🏽👨‍👩‍👧 🏳️‍🌈 ❤️ ☺ ✌ ©️ ® 1️⃣ #️⃣", "香港\n\n台灣 …—“” ｆｕｌｌ e\u0301",
+    "日本語 😷 https://example.com foo.hk bar.tw baz.museum", "tab\there " + "x" * 300,
+]
+
+
+def test_weighted_length_agrees_with_twitter_text() -> None:
+    """The twitter-text port (conformance-tested against X's own suite) is the reference."""
+    from twitter_text import parse_tweet
+
+    campaign = yaml.safe_load(CAMPAIGN_FILE.read_text(encoding="utf-8"))
+    rendered = [render(body, values_for(SMITH)[SMITH.bioguide_id])
+                for bodies in campaign["templates"]["tweet"].values() for body in bodies]
+    for text in [*TRICKY, *rendered]:
+        assert weighted_length(text) == parse_tweet(text).weightedLength, text

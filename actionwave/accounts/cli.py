@@ -7,16 +7,20 @@ import sys
 import click
 
 from actionwave.accounts import ROLES
+from actionwave.cli import example
 from actionwave.config import Settings
 
 
-@click.group()
+@click.group(epilog=example("actionwave user create --email you@example.org --role admin"))
 def user() -> None:
     """Organizer accounts and API tokens."""
 
 
-@user.command("create")
-@click.option("--email", required=True)
+@user.command("create", epilog=example(
+    "actionwave user create --email you@example.org --role admin",
+    "echo 'a long passphrase' | actionwave user create --email viewer@example.org --role viewer "
+    "--password-stdin"))
+@click.option("--email", required=True, help="the account's sign-in address")
 @click.option("--role", type=click.Choice(ROLES), default="organizer", show_default=True)
 @click.option("--password-stdin", is_flag=True, help="read the password from standard input")
 @click.pass_obj
@@ -41,7 +45,7 @@ def user_create(settings: Settings, email: str, role: str, password_stdin: bool)
         services.close()
 
 
-@user.command("token")
+@user.command("token", epilog=example("actionwave user token --name 'partner site' --role viewer"))
 @click.option("--name", required=True, help="who or what uses the token")
 @click.option("--role", type=click.Choice(ROLES), default="organizer", show_default=True)
 @click.pass_obj

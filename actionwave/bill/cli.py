@@ -8,11 +8,13 @@ import click
 from sqlalchemy import select
 
 from actionwave.bill.polls import STALE_AFTER, WatchStatus, watch_status
+from actionwave.cli import example
 from actionwave.config import Settings
 from actionwave.models import Campaign, Wave
 
 
-@click.group()
+@click.group(epilog=example("actionwave bill status",
+                            "actionwave bill status --campaign hketo-certification-act"))
 def bill() -> None:
     """The bill watcher (congress.gov)."""
 
@@ -52,7 +54,8 @@ def describe(status: WatchStatus, waiting: list[Wave]) -> list[str]:
     return lines
 
 
-@bill.command("status")
+@bill.command("status", epilog=example(
+    "actionwave bill status", "actionwave bill status --campaign hketo-certification-act"))
 @click.option("--campaign", "slug", help="campaign slug (default: every campaign with a bill)")
 @click.pass_obj
 def status(settings: Settings, slug: str | None) -> None:

@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import ColumnElement, func, select, update
+from sqlalchemy import ColumnElement, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from actionwave.channels import ProviderError, SendOutcome
@@ -31,7 +31,7 @@ from actionwave.delivery.states import (
     deliveries,
     move,
 )
-from actionwave.models import Delivery
+from actionwave.models import Action, Delivery, Target, Wave
 
 IN_DOUBT_NOTE = "in doubt: the provider could not yet say whether it was sent"
 COUNTERS = ("in_doubt", "in_doubt_sent", "in_doubt_resent", "in_doubt_unknown")
@@ -135,13 +135,40 @@ def due_channels(session: Session) -> dict[str, int]:
     return {channel: count for channel, count in rows}
 
 
-def deliveries_in_state(session: Session, state: str = DEAD, limit: int = 100,
-                        channel: str | None = None) -> list[Delivery]:
-    """Deliveries in ``state`` (``dead`` by default: out of attempts, for organizers to inspect
-    and retry), most recently changed first. Reads only."""
-    query = select(Delivery).where(Delivery.state == state)
-    if channel:
-        query = query.where(Delivery.channel == channel)
+@dataclass(frozen=True)
+class DeliveryQuery:
+    """Which deliveries an operator asks for; None means any. ``since`` and ``until`` bound
+    when each last changed state (``updated_at``)."""
+
+    state: str | None = None
+    channel: str | None = None
+    campaign_id: int | None = None
+    bioguide_id: str | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+def find_deliveries(session: Session, wanted: DeliveryQuery, limit: int = 100) -> list[Delivery]:
+    """Deliveries matching ``wanted``, most recently changed first. A campaign's are its
+    supporters' letters and its waves' mails; a legislator's are the letters to their office.
+    Reads only."""
+    query = select(Delivery)
+    if wanted.state:
+        query = query.where(Delivery.state == wanted.state)
+    if wanted.channel:
+        query = query.where(Delivery.channel == wanted.channel)
+    if wanted.campaign_id is not None:
+        query = query.where(or_(
+            Delivery.action_id.in_(select(Action.id).where(
+                Action.campaign_id == wanted.campaign_id)),
+            Delivery.wave_id.in_(select(Wave.id).where(Wave.campaign_id == wanted.campaign_id))))
+    if wanted.bioguide_id:
+        query = query.where(Delivery.target_id.in_(select(Target.id).where(
+            Target.bioguide_id == wanted.bioguide_id.upper())))
+    if wanted.since:
+        query = query.where(Delivery.updated_at >= wanted.since)
+    if wanted.until:
+        query = query.where(Delivery.updated_at < wanted.until)
     return list(session.scalars(query.order_by(Delivery.updated_at.desc(), Delivery.id.desc())
                                 .limit(limit)))
 

@@ -36,7 +36,7 @@ from actionwave.delivery.planning import PlannedDelivery
 from actionwave.messages.compose_links import cwc_office_code, plan_channels
 from actionwave.messages.legislators import LegislatorRef
 from actionwave.messages.letters import Letter, templates_of, variables, write_letter
-from actionwave.messages.models import target_addresses
+from actionwave.messages.models import OfficeChannel, office_channels, target_addresses
 from actionwave.models import Action, Campaign, Supporter, Target
 
 # The Library of Congress topic CWC files campaign messages under (one of CWC's fixed list).
@@ -72,6 +72,7 @@ class TargetPlanner:
         self.cwc_configured = CwcClient.configured(settings)
         self._addresses: dict[int, dict[str, str]] = {}
         self._campaigns: dict[int, Campaign] = {}
+        self._overrides: dict[str, OfficeChannel] | None = None
 
     def __call__(self, session: Session, action: Action,
                  targets: Sequence[Target]) -> list[PlannedDelivery]:
@@ -85,7 +86,8 @@ class TargetPlanner:
         addresses = self._addresses_of(session, campaign.id)
         choices = plan_channels([legislator_of(t) for t in targets],
                                 cwc_enabled=self.cwc_configured, addresses=addresses,
-                                subject="", bodies={})
+                                subject="", bodies={},
+                                overrides=self._overrides_of(session))
         planned = []
         for target, choice in zip(targets, choices, strict=True):
             if choice.channel not in (CWC_CHANNEL, MAIL_CHANNEL):
@@ -108,9 +110,11 @@ class TargetPlanner:
                     continue
                 target.info = {**(target.info or {}), "cwc_refused": refused}
                 [choice] = plan_channels([legislator], cwc_enabled=False, addresses=addresses,
-                                         subject="", bodies={})
+                                         subject="", bodies={},
+                                         overrides=self._overrides_of(session))
             if choice.address:
-                office = target.cwc_office or cwc_office_code(legislator) or legislator.bioguide_id
+                office = (cwc_office_code(legislator) or legislator.cwc_office
+                          or legislator.bioguide_id)
                 mail = mail_payload(letter.subject, letter.text,
                                     to_name=f"{legislator.title} {legislator.name}".strip(),
                                     category="letter")
@@ -123,6 +127,11 @@ class TargetPlanner:
         if campaign_id not in self._campaigns:
             self._campaigns[campaign_id] = session.get_one(Campaign, campaign_id)
         return self._campaigns[campaign_id]
+
+    def _overrides_of(self, session: Session) -> dict[str, OfficeChannel]:
+        if self._overrides is None:
+            self._overrides = office_channels(session)
+        return self._overrides
 
     def _addresses_of(self, session: Session, campaign_id: int) -> dict[str, str]:
         if campaign_id not in self._addresses:

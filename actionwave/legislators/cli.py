@@ -8,6 +8,7 @@ import time
 
 import click
 
+from actionwave.cli import example
 from actionwave.config import Settings
 from actionwave.legislators.index import NoSnapshot, load_index
 from actionwave.legislators.lookup import (
@@ -23,18 +24,23 @@ from actionwave.legislators.sync import SyncSummary, store_snapshot, store_steps
 from actionwave.services import Services
 
 
-@click.group()
+@click.group(epilog=example("actionwave data sync", "actionwave data sync --source ../shared/data"))
 def data() -> None:
     """Legislator and ZIP-district data."""
 
 
-@data.command("sync")
+@data.command("sync", epilog=example(
+    "actionwave data sync", "actionwave data sync --source ../shared/data",
+    "DATA_SOURCE=../shared/data actionwave data sync"))
 @click.option("--source", default=None, metavar="URL_OR_PATH",
               help="A folder or base URL with the data files (default: DATA_SOURCE, else the "
                    "official URLs).")
 @click.pass_obj
 def data_sync(settings: Settings, source: str | None) -> None:
-    """Load, validate and atomically swap in a new snapshot of legislators and ZIP districts."""
+    """Load, validate and atomically swap in a new snapshot of legislators and ZIP districts.
+
+    Without --source or DATA_SOURCE it downloads the official files, so it needs the internet;
+    a folder holding the same files works offline."""
     source = source or settings.data_source or None
     services = Services(settings)
     started = time.monotonic()
@@ -74,7 +80,9 @@ def format_summary(summary: SyncSummary, seconds: float) -> str:
     return "\n".join(lines)
 
 
-@click.command()
+@click.command(epilog=example("actionwave lookup --zip 82001",
+                              "actionwave lookup --zip 10001 --address '350 5th Ave'",
+                              "actionwave lookup --zip 10001 --district NY-12"))
 @click.option("--zip", "zip_code", required=True, help="Five-digit ZIP code.")
 @click.option("--address", default=None, help="Street address, used when the ZIP is split.")
 @click.option("--district", default=None, help="A district the supporter chose.")

@@ -3,13 +3,16 @@
 ``plan_channels`` decides, per legislator, the best honest channel and returns what the page
 shows: CWC for House offices when CWC is configured; our email (SendGrid) when an organizer gave
 an address for that office; compose links (mailto, Gmail, Outlook) from the supporter's own
-mailbox when an address is known; the member's contact form as the last resort.
+mailbox when an address is known; the member's contact form as the last resort. A CWC office code
+or contact form that organizers gave for an office (``messages.models.OfficeChannel``) wins over
+the legislator data's.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Protocol
 from urllib.parse import quote, urlencode
 
 from actionwave.legislators.cwc import cwc_office
@@ -43,6 +46,22 @@ def compose_links(to: str, subject: str, body: str) -> ComposeLinks:
     return ComposeLinks(mailto=mailto, gmail=gmail, outlook=outlook)
 
 
+class ChannelOverride(Protocol):
+    """What organizers know better than the legislator data about one office (None: the data's
+    value stands)."""
+
+    cwc_office: str | None
+    contact_form: str | None
+
+
+def with_override(legislator: LegislatorRef,
+                  override: ChannelOverride | None) -> LegislatorRef:
+    if override is None:
+        return legislator
+    return replace(legislator, cwc_office=override.cwc_office or legislator.cwc_office,
+                   contact_form=override.contact_form or legislator.contact_form)
+
+
 @dataclass(frozen=True)
 class ChannelChoice:
     """How one legislator is reached. ``channel`` is one of ``CHANNELS``; ``note`` is a UI key."""
@@ -72,15 +91,19 @@ def plan_channels(
     subject: str,
     bodies: Mapping[str, str],
     email_enabled: bool = True,
+    overrides: Mapping[str, ChannelOverride] | None = None,
 ) -> list[ChannelChoice]:
     """Pick each legislator's channel, best first. Pure: no I/O.
 
     ``addresses`` maps bioguide ids to organizer-supplied target addresses; ``bodies`` maps
-    bioguide ids to the message text used in compose links. With ``email_enabled`` False an
-    address is offered only through compose links from the supporter's own mailbox.
+    bioguide ids to the message text used in compose links; ``overrides`` maps them to the CWC
+    office codes and contact forms organizers gave (``messages.models.office_channels``), which
+    win over the legislators' own. With ``email_enabled`` False an address is offered only
+    through compose links from the supporter's own mailbox.
     """
     plan = []
     for legislator in legislators:
+        legislator = with_override(legislator, (overrides or {}).get(legislator.bioguide_id))
         address = addresses.get(legislator.bioguide_id)
         compose = (compose_links(address, subject, bodies.get(legislator.bioguide_id, ""))
                    if address else None)

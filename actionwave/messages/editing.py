@@ -6,6 +6,11 @@ every locale at once, so the English and Chinese versions stay side by side. Val
 reports each problem against the field and the line inside it. Nothing is saved while any field
 of the group has a problem.
 
+A tweet template is also measured as X counts it (``actionwave.messages.tweets``) for every
+legislator it can address: each member of the campaign's chambers with an X handle in the current
+legislator snapshot. Over 280 for any of them, or leaving out their handle, it is refused with
+the worst case named; ``campaign load`` applies the same check (``tweet_template_problems``).
+
 Edits live in the database; loading the campaign file again (``actionwave campaign load``)
 replaces them with the file's templates.
 """
@@ -13,11 +18,18 @@ replaces them with the file's templates.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from actionwave.legislators.models import Legislator
+from actionwave.legislators.sync import current_snapshot_id
+from actionwave.messages.legislators import LegislatorRef
+from actionwave.messages.letters import variables
 from actionwave.messages.templating import TemplateError, check_template
+from actionwave.messages.tweets import MAX_WEIGHTED_LENGTH, WorstCase, worst_case
 from actionwave.models import LOCALES, Campaign, MessageTemplate
 
 # Kinds whose messages have a subject line (tweets have a body only).
@@ -40,11 +52,17 @@ class Draft:
 
 @dataclass(frozen=True)
 class FieldProblem:
-    """What is wrong with one field: ``field`` is ``subject-en``, ``body-zh-Hant``, ``lede``..."""
+    """What is wrong with one field: ``field`` is ``subject-en``, ``body-zh-Hant``, ``lede``...
+
+    ``code`` and ``params``, when set, let a page say ``message`` in its own language
+    (``console_problem_<code>`` in ``web/translations``).
+    """
 
     field: str
     line: int | None
     message: str
+    code: str = ""
+    params: dict[str, Any] = field(default_factory=dict)
 
 
 class NoSuchTemplate(LookupError):
@@ -116,7 +134,8 @@ def save_template_group(session: Session, campaign: Campaign, kind: str, name: s
     its body is given. Raises ``NoSuchTemplate``. Commits on success.
     """
     rows = group_rows(campaign, kind, name)
-    problems = check_drafts(kind, drafts, set(rows))
+    problems = check_drafts(kind, drafts, set(rows)) or template_problems(session, campaign,
+                                                                          kind, drafts)
     if problems:
         return problems
     for locale, draft in drafts.items():
@@ -131,6 +150,77 @@ def save_template_group(session: Session, campaign: Campaign, kind: str, name: s
     session.commit()
     session.expire(campaign, ["templates"])
     return []
+
+
+def addressable_legislators(session: Session, chambers: list[str]) -> list[LegislatorRef]:
+    """Members of ``chambers`` in the current snapshot who have an X handle (none before a
+    sync)."""
+    snapshot = current_snapshot_id(session)
+    if snapshot is None:
+        return []
+    rows = session.execute(select(
+        Legislator.bioguide_id, Legislator.name, Legislator.chamber, Legislator.state,
+        Legislator.district, Legislator.twitter).where(
+        Legislator.snapshot_id == snapshot, Legislator.chamber.in_(chambers),
+        Legislator.twitter.is_not(None)).order_by(Legislator.bioguide_id))
+    return [LegislatorRef(*row) for row in rows]
+
+
+def template_problems(session: Session, campaign: Campaign, kind: str,
+                      drafts: Mapping[str, Draft],
+                      legislators: list[LegislatorRef] | None = None) -> list[FieldProblem]:
+    """Problems only a rendering shows: a tweet over 280 for the legislator with the longest
+    rendering, or one leaving out a legislator's handle. Drafts must pass ``check_drafts``.
+    Reads the legislator snapshot (``legislators`` spares the read when checking many)."""
+    if kind != "tweet":
+        return []
+    if legislators is None:
+        legislators = addressable_legislators(session, campaign.target_chambers or [])
+    problems = []
+    for locale, draft in drafts.items():
+        if not draft.body.strip():
+            continue
+        values = {leg.bioguide_id: variables(campaign, leg, locale) for leg in legislators}
+        worst = worst_case(draft.body, legislators, values)
+        if worst is not None:
+            problems.extend(_tweet_problems(field_name("body", locale), worst))
+    return problems
+
+
+def _tweet_problems(name: str, worst: WorstCase) -> list[FieldProblem]:
+    problems = []
+    who = f"{worst.legislator.title} {worst.legislator.name}"
+    if not worst.fits:
+        params = {"length": worst.tweet.length, "limit": MAX_WEIGHTED_LENGTH,
+                  "handle": f"@{worst.legislator.handle}", "name": who,
+                  "over": worst.tweet.length - MAX_WEIGHTED_LENGTH}
+        problems.append(FieldProblem(
+            name, None, "X counts {length} of {limit} characters for {handle} ({name}): "
+            "shorten it by {over}".format(**params), "tweet_too_long", params))
+    if worst.unnamed:
+        first = worst.unnamed[0]
+        params = {"handle": f"@{first.handle}", "n": len(worst.unnamed)}
+        problems.append(FieldProblem(
+            name, None, "leaves out the handle of {n} legislators ({handle} first): use "
+            "{{{{ legislator.handle }}}}".format(**params), "tweet_unnamed", params))
+    return problems
+
+
+def tweet_template_problems(session: Session,
+                            campaign: Campaign) -> dict[tuple[str, str], list[FieldProblem]]:
+    """(kind, name) -> problems of every stored tweet template of ``campaign``, measured
+    against today's legislator snapshot (a data sync can bring a longer handle). Reads only."""
+    legislators = addressable_legislators(session, campaign.target_chambers or [])
+    found = {}
+    for kind, name in template_groups(campaign):
+        if kind != "tweet":
+            continue
+        drafts = stored_drafts(campaign, kind, name)
+        problems = (check_drafts(kind, drafts, set())
+                    or template_problems(session, campaign, kind, drafts, legislators))
+        if problems:
+            found[(kind, name)] = problems
+    return found
 
 
 def copy_from_form(form: Mapping[str, str]) -> dict[str, str | list[str]]:

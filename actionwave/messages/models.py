@@ -1,4 +1,6 @@
-"""Addresses organizers supply for offices (committee staff, a district office's inbox)."""
+"""What organizers supply about offices: addresses (committee staff, a district office's inbox),
+and CWC office codes and contact forms that override the legislator data's
+(``actionwave.coverage`` imports them in bulk; ``plan_channels`` applies them)."""
 
 from __future__ import annotations
 
@@ -26,6 +28,25 @@ class TargetAddress(Base):
     email: Mapped[str] = mapped_column(String(254))
     label: Mapped[str] = mapped_column(String(100), default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class OfficeChannel(Base):
+    """An office's CWC code or contact form as organizers know it, over the legislator data's.
+
+    Keyed by bioguide id, so it survives data syncs; None keeps the data's value.
+    """
+
+    __tablename__ = "office_channels"
+
+    bioguide_id: Mapped[str] = mapped_column(String(10), primary_key=True)
+    cwc_office: Mapped[str | None] = mapped_column(String(10))
+    contact_form: Mapped[str | None] = mapped_column(String(300))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+def office_channels(session: Session) -> dict[str, OfficeChannel]:
+    """Bioguide id -> the organizers' overrides for that office. Reads only."""
+    return {row.bioguide_id: row for row in session.scalars(select(OfficeChannel))}
 
 
 def target_addresses(session: Session, campaign_id: int) -> dict[str, str]:

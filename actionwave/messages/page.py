@@ -13,7 +13,7 @@ from actionwave.cwc.client import CwcClient
 from actionwave.messages.compose_links import ChannelChoice, plan_channels
 from actionwave.messages.legislators import LegislatorRef
 from actionwave.messages.letters import templates_of, variables, write_letter
-from actionwave.messages.models import target_addresses
+from actionwave.messages.models import office_channels, target_addresses
 from actionwave.messages.tweets import TweetPlan, plan_tweets
 from actionwave.models import Campaign
 
@@ -50,6 +50,7 @@ def page_messages(session: Session, settings: Settings, campaign: Campaign,
         addresses=target_addresses(session, campaign.id),
         subject=first.subject if first else campaign.title,
         bodies={key: letter.text for key, letter in letters.items()},
+        overrides=office_channels(session),
     )
     return PageMessages(tweets=tweets, channels=channels,
                         subject=first.subject if first else campaign.title,

@@ -3,6 +3,14 @@
 The count follows twitter-text's version 3 configuration: text is NFC-normalized, each code point
 weighs 200 except those in the light ranges (Latin, general punctuation...) that weigh 100, the
 total is divided by 100, every URL counts 23, an emoji sequence counts 2; the limit is 280.
+A URL is what twitter-text links: ``http(s)://`` anything, or a bare domain ending in a common
+generic or any two-letter country TLD, its path ending on a letter, digit or ``/=_#+-``.
+
+Counted here rather than with the ``twitter-text-parser`` port because that one takes about a
+millisecond a tweet and 0.4 s to import, and a template is checked against every legislator's
+handle; ``tests/test_messages_tweets.py`` holds this count to the port on real and tricky texts.
+A template's *worst case* (``worst_case``) is its longest rendering over every legislator it can
+address: templates are refused at save over 280 (``actionwave.messages.tweet_limits``).
 """
 
 from __future__ import annotations
@@ -23,13 +31,16 @@ DEFAULT_WEIGHT = 200
 LIGHT_RANGES = ((0x0000, 0x10FF), (0x2000, 0x200D), (0x2010, 0x201F), (0x2032, 0x2037))
 INTENT_URL = "https://x.com/intent/tweet?text="
 
-_TLDS = "com|org|net|gov|edu|io|co|us|hk|ly|me|info|app|dev|news"
+_TLDS = ("com|org|net|gov|edu|mil|int|info|biz|app|dev|news|xyz|online|site|shop|blog|tech"
+         "|page|link|live|media|global|world|today|vote|help|foundation|ngo|museum|[a-z]{2}")
+# A path or query may not end on punctuation: "see https://x.co/abc!" links "https://x.co/abc".
+_PATH = r"(?:[/?#][^\s]*[a-z0-9/=_#+\-)]|[/?#])?"
 URL_RE = re.compile(
-    r"(?:https?://[^\s]+|(?<![\w@.])(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+(?:" + _TLDS
-    + r")\b(?:/[^\s]*)?)",
+    r"(?:https?://[^\s/?#]+" + _PATH + r"|(?<![\w@#$.\-])(?:[a-z0-9](?:[a-z0-9-]*[a-z0-9])?\.)+(?:"
+    + _TLDS + r")(?![\w@+\-])(?::[0-9]+)?" + _PATH + ")",
     re.IGNORECASE,
 )
-_EMOJI = (r"(?:[\U0001F1E6-\U0001F1FF]{2}"
+_EMOJI = (r"(?:[\U0001F1E6-\U0001F1FF]{2}|[0-9#*]\uFE0F?\u20E3"
           r"|[\u2600-\u27BF\U0001F000-\U0001FAFF](?:\uFE0F|[\U0001F3FB-\U0001F3FF])*"
           r"(?:\u200D[\u2600-\u27BF\U0001F000-\U0001FAFF](?:\uFE0F|[\U0001F3FB-\U0001F3FF])*)*)")
 EMOJI_RE = re.compile(_EMOJI)
@@ -80,6 +91,16 @@ class TweetPlan:
     by_legislator: list[LegislatorTweets]
     without_handle: list[LegislatorRef]
 
+    @property
+    def too_long(self) -> list[Tweet]:
+        """Tweets over 280: shown with their length, never silently dropped."""
+        return [t for entry in self.by_legislator for t in entry.tweets if not t.fits]
+
+
+def render_tweet(template: str, variables: TemplateVars) -> Tweet:
+    text = render(template, variables).strip()
+    return Tweet(text=text, url=intent_url(text), length=weighted_length(text))
+
 
 def plan_tweets(
     templates: Sequence[str],
@@ -88,8 +109,11 @@ def plan_tweets(
 ) -> TweetPlan:
     """Render every tweet template for every legislator who has an X handle.
 
-    ``variables_for`` maps a bioguide id to that legislator's template variables. Tweets over
-    280 are dropped, so a supporter is never handed one X would refuse.
+    ``variables_for`` maps a bioguide id to that legislator's template variables. A tweet that
+    does not name the legislator's handle is left out (it would not reach them); one over 280 is
+    kept with its length (``Tweet.fits`` False), so the page says so rather than hiding it.
+    Templates are refused over 280 when saved; a longer handle arriving with a data sync is what
+    can still make one too long.
     """
     ready: list[LegislatorTweets] = []
     missing: list[LegislatorRef] = []
@@ -97,11 +121,40 @@ def plan_tweets(
         if not legislator.handle:
             missing.append(legislator)
             continue
-        tweets = []
-        for template in templates:
-            text = render(template, variables_for[legislator.bioguide_id]).strip()
-            tweet = Tweet(text=text, url=intent_url(text), length=weighted_length(text))
-            if tweet.fits and f"@{legislator.handle}" in text:
-                tweets.append(tweet)
-        ready.append(LegislatorTweets(legislator, tweets))
+        tweets = [render_tweet(template, variables_for[legislator.bioguide_id])
+                  for template in templates]
+        ready.append(LegislatorTweets(
+            legislator, [t for t in tweets if f"@{legislator.handle}" in t.text]))
     return TweetPlan(ready, missing)
+
+
+@dataclass(frozen=True)
+class WorstCase:
+    """A template's longest rendering, and the legislator it is rendered for."""
+
+    tweet: Tweet
+    legislator: LegislatorRef
+    unnamed: tuple[LegislatorRef, ...] = ()  # legislators whose handle the rendering leaves out
+
+    @property
+    def fits(self) -> bool:
+        return self.tweet.fits
+
+
+def worst_case(template: str, legislators: Sequence[LegislatorRef],
+               variables_for: dict[str, TemplateVars]) -> WorstCase | None:
+    """The longest rendering of ``template`` over ``legislators`` that have a handle (None when
+    none has). Pure; renders once per legislator (about 0.1 ms each)."""
+    worst: WorstCase | None = None
+    unnamed = []
+    for legislator in legislators:
+        if not legislator.handle:
+            continue
+        tweet = render_tweet(template, variables_for[legislator.bioguide_id])
+        if f"@{legislator.handle}" not in tweet.text:
+            unnamed.append(legislator)
+        if worst is None or tweet.length > worst.tweet.length:
+            worst = WorstCase(tweet, legislator)
+    if worst is None:
+        return None
+    return WorstCase(worst.tweet, worst.legislator, tuple(unnamed))

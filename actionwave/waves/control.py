@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, exists, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from actionwave.models import Delivery, Wave
+from actionwave.models import Campaign, Delivery, Wave
 
 FINISHED_STATES = ("sent", "failed", "dead")
 
@@ -78,6 +78,20 @@ def finish_waves(session: Session, now: datetime | None = None) -> list[int]:
     ))
     session.commit()
     return ids
+
+
+def list_waves(session: Session, campaign_id: int | None = None,
+               statuses: tuple[str, ...] = ()) -> list[dict[str, Any]]:
+    """Each wave's ``wave_progress`` (of one campaign, in some statuses), newest first, with
+    its campaign's slug. Reads only."""
+    query = select(Wave.id, Campaign.slug).join(Campaign, Campaign.id == Wave.campaign_id) \
+        .order_by(Wave.id.desc())
+    if campaign_id is not None:
+        query = query.where(Wave.campaign_id == campaign_id)
+    if statuses:
+        query = query.where(Wave.status.in_(statuses))
+    return [{**(wave_progress(session, wave_id) or {}), "campaign": slug}
+            for wave_id, slug in session.execute(query).all()]
 
 
 def wave_progress(session: Session, wave_id: int) -> dict[str, Any] | None:

@@ -9,6 +9,7 @@ same wave, can never give a supporter the same wave twice. The delivery engine s
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -113,12 +114,14 @@ def waves_to_fan_out(session: Session) -> list[int]:
 
 
 def fan_out_wave(session: Session, wave_id: int, chunk_size: int = 5000,
-                 now: datetime | None = None) -> FanOut:
+                 now: datetime | None = None,
+                 on_chunk: Callable[[int], None] | None = None) -> FanOut:
     """Insert the wave's deliveries chunk by chunk, committing each chunk. Idempotent.
 
     Stops early (``finished=False``) when the wave is paused or cancelled; calling again resumes
     after the last committed chunk. Paced waves get one minute's worth of rows per chunk, each
-    chunk due one minute after the previous one.
+    chunk due one minute after the previous one. ``on_chunk`` hears how many supporters each
+    committed chunk added (for a progress bar).
     """
     now = now or datetime.now(UTC)
     inserted = 0
@@ -142,10 +145,13 @@ def fan_out_wave(session: Session, wave_id: int, chunk_size: int = 5000,
         if wave.pace_per_minute:
             already = session.scalar(select(func.count()).where(Delivery.wave_id == wave_id)) or 0
             due = (wave.launched_at or now) + timedelta(minutes=already // wave.pace_per_minute)
-        inserted += _insert_chunk(session, wave, where, upper, due, now)
+        added = _insert_chunk(session, wave, where, upper, due, now)
+        inserted += added
         session.execute(update(Wave).where(Wave.id == wave_id, Wave.fanout_cursor < upper)
                         .values(fanout_cursor=upper))
         session.commit()
+        if on_chunk:
+            on_chunk(added)
 
 
 def _insert_chunk(session: Session, wave: Wave, where: Any, upper: int, due: datetime,

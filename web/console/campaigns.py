@@ -18,12 +18,15 @@ from actionwave.messages.editing import (
     Draft,
     FieldProblem,
     NoSuchTemplate,
+    check_drafts,
     copy_from_form,
     drafts_from_form,
     save_copy,
     save_template_group,
     stored_drafts,
     template_groups,
+    template_problems,
+    tweet_template_problems,
 )
 from actionwave.messages.preview import SAMPLE_SUPPORTER, preview_group, sample_legislator
 from actionwave.models import LOCALES, Campaign
@@ -66,7 +69,8 @@ def _campaign_page(campaign: Campaign, problems: dict[str, list[FieldProblem]] |
     public = services().settings.public_url.rstrip("/")
     return render_template("console/campaign.html", campaign=campaign, locales=LOCALES,
                            groups=template_groups(campaign), copy_fields=COPY_FIELDS,
-                           problems=problems or {}, typed=typed or {}, public_url=public)
+                           problems=problems or {}, typed=typed or {}, public_url=public,
+                           template_problems=tweet_template_problems(db(), campaign))
 
 
 @bp.get("/campaigns/<slug>")
@@ -101,6 +105,9 @@ def _editor(campaign: Campaign, kind: str, name: str, drafts: dict[str, Draft],
     chamber = request.values.get("chamber", "house")
     legislator = sample_legislator(db(), chamber)
     previews = preview_group(campaign, kind, drafts, legislator)
+    # A stored or typed tweet too long for some legislator is shown, not only refused at save.
+    if not problems and not check_drafts(kind, drafts, set()):
+        problems = template_problems(db(), campaign, kind, drafts)
     by_field = {p.field: p for p in problems}
     for rendered in previews:
         for problem in rendered.problems:

@@ -7,7 +7,14 @@ import logging
 import redis
 from flask import render_template, request
 
-from actionwave.reports import FUNNEL, DashboardNumbers, dashboard_numbers, queue_depth
+from actionwave.reports import (
+    FUNNEL,
+    DashboardNumbers,
+    dashboard_numbers,
+    messages_by_kind,
+    queue_depth,
+)
+from actionwave.social.x_poster import XPoster, make_poster
 from web.console import bp
 from web.console.auth import require_role
 from web.console.charts import bar_chart
@@ -32,7 +39,9 @@ def _render(template: str) -> str:
     numbers, hours = _numbers()
     top = max((count for _state, count in numbers.by_state), default=0)
     return render_template(template, n=numbers, hours=hours, windows=WINDOWS, funnel=FUNNEL,
-                           chart=bar_chart(numbers.over_time, numbers.unit), top_state=top)
+                           chart=bar_chart(numbers.over_time, numbers.unit), top_state=top,
+                           kinds=messages_by_kind(db()),
+                           x_configured=isinstance(make_poster(services().settings), XPoster))
 
 
 @bp.get("/")
