@@ -29,8 +29,11 @@ def resolve_actions(session: Session, action_ids: Sequence[uuid.UUID],
 
     The supporter's ZIP is narrowed by the district they chose or, through ``geocoder``, by their
     street address. One district: status ``resolved`` with the targets of the campaign's
-    chambers (a vacant seat has none). A split ZIP nothing decides, or a ZIP the crosswalk doesn't
-    know: ``needs_address``, keeping the senators when the ZIP lies in one state.
+    chambers (a vacant seat has none). The supporter's state and district are stored as far as
+    they are known (the state when the ZIP, the choice or the address puts them in one state),
+    for quiet hours, segments and the organizer's views. A split ZIP nothing decides, or a ZIP
+    the crosswalk doesn't know: ``needs_address``, keeping the senators when the ZIP lies in one
+    state.
 
     A batch costs a handful of statements whatever its size (the relay hands actions over in
     batches on launch day). Idempotent: an action past ``accepted`` is left as it is, and the
@@ -118,7 +121,10 @@ def _decide(action: Action, supporter: Supporter, chambers: list[str],
     except ZipNotFound:
         return "needs_address", "zip_not_found", []
     answer = result.answer
-    one_state = len({d["state"] for d in answer["districts"]}) == 1
+    states = {d["state"] for d in answer["districts"]}
+    one_state = len(states) == 1
+    if one_state:  # two states and nothing to decide: the state stays as it was, never a guess
+        supporter.state = next(iter(states))
     people: list[dict[str, Any]] = []
     if "senate" in chambers and one_state:
         people += answer["senators"]

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TypeVar
 
 import pytest
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from actionwave.config import Settings
@@ -183,3 +184,13 @@ def resolve_action(session: Session, action_id: uuid.UUID, geocoder: Geocoder | 
     """``resolve_actions`` for one action: its targets."""
     [(_, targets)] = resolve_actions(session, [action_id], geocoder, index)
     return targets
+
+
+def consent_everyone(session: Session, campaign_slug: str) -> int:
+    """Every supporter consents to the campaign's mail (source ``import``), set-based; for tests
+    that build many supporters with one statement. No commit. Returns the new consents."""
+    return session.execute(text(
+        "INSERT INTO campaign_consents (campaign_id, supporter_id, source, text, locale, given_at)"
+        " SELECT c.id, s.id, 'import', 'imported by a test', s.locale, CURRENT_TIMESTAMP"
+        " FROM supporters s JOIN campaigns c ON c.slug = :slug"
+        " ON CONFLICT (campaign_id, supporter_id) DO NOTHING"), {"slug": campaign_slug}).rowcount

@@ -17,6 +17,7 @@ from actionwave.intake import (
     accept_submission,
     parse_action_form,
 )
+from actionwave.mail.consent import consent_text
 from actionwave.messages.page import page_messages
 from actionwave.models import Campaign
 from web.api import ip_hash
@@ -69,6 +70,8 @@ def page_context(campaign: Campaign, **extra: Any) -> dict[str, Any]:
         "csrf_token": csrf_token(),
         "csrf_field": CSRF_FIELD,
         "honeypot": HONEYPOT,
+        # The consent box's label: the very words the intake records with the consent.
+        "consent_label": consent_text(locale()),
         **extra,
     }
 
@@ -107,7 +110,8 @@ def accept_form(slug: str, check_token: Callable[[], None], thanks_endpoint: str
         if form.honeypot_filled:
             g.intake_outcome = "honeypot"
             return redirect(url_for(thanks_endpoint, slug=slug))
-        submission = accept_submission(services().submissions, slug, form, ip_hash=ip_hash())
+        submission = accept_submission(services().submissions, slug, form, ip_hash=ip_hash(),
+                                       source="form")
         g.intake_outcome = "accepted" if submission.created else "duplicate"
         g.action_id = str(submission.action_id)
     except FieldError as exc:

@@ -10,6 +10,7 @@ from flask import render_template, request
 from actionwave.reports import FUNNEL, DashboardNumbers, dashboard_numbers, queue_depth
 from web.console import bp
 from web.console.auth import require_role
+from web.console.campaigns import chosen_campaign
 from web.console.charts import bar_chart
 from web.context import db, services
 
@@ -17,7 +18,7 @@ log = logging.getLogger(__name__)
 WINDOWS = (6, 24, 48, 168)
 
 
-def _numbers() -> tuple[DashboardNumbers, int]:
+def _numbers(campaign_id: int) -> tuple[DashboardNumbers, int]:
     hours = request.args.get("hours", type=int)
     hours = hours if hours in WINDOWS else 48
     try:
@@ -25,14 +26,16 @@ def _numbers() -> tuple[DashboardNumbers, int]:
     except redis.RedisError as exc:
         log.warning("queue depth unavailable: %s", exc)
         depth = None
-    return dashboard_numbers(db(), hours=hours, queue_depth=depth), hours
+    return dashboard_numbers(db(), campaign_id, hours=hours, queue_depth=depth), hours
 
 
 def _render(template: str) -> str:
-    numbers, hours = _numbers()
+    campaign = chosen_campaign()
+    numbers, hours = _numbers(campaign.id)
     top = max((count for _state, count in numbers.by_state), default=0)
     return render_template(template, n=numbers, hours=hours, windows=WINDOWS, funnel=FUNNEL,
-                           chart=bar_chart(numbers.over_time, numbers.unit), top_state=top)
+                           chart=bar_chart(numbers.over_time, numbers.unit), top_state=top,
+                           campaign=campaign)
 
 
 @bp.get("/")
