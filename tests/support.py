@@ -13,6 +13,7 @@ import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import TypeVar
 
@@ -65,6 +66,29 @@ class WorkerProcess:
             self.kill(signal.SIGTERM, timeout=10)
         self.kill(signal.SIGKILL)
         self.log.close()
+
+
+class BeatProcess:
+    """A real ``actionwave beat`` in a child process, with an instance folder of its own (its
+    schedule file), as on a machine of its own."""
+
+    def __init__(self, settings: Settings, workdir: Path) -> None:
+        workdir.mkdir(parents=True, exist_ok=True)
+        env = {**os.environ, **replace(settings, instance_path=workdir).to_env()}
+        self.log_path = workdir / "beat.log"
+        with self.log_path.open("wb") as log:
+            self.process = subprocess.Popen([sys.executable, "-m", "actionwave", "beat"],
+                                            env=env, stdout=log, stderr=subprocess.STDOUT,
+                                            start_new_session=True)
+
+    def stop(self) -> None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGTERM)
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(timeout=10)
 
 
 def wait_for(
