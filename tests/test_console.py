@@ -8,7 +8,7 @@ from sqlalchemy import select
 from actionwave.accounts import throttle
 from actionwave.accounts.services import create_api_token, create_user
 from actionwave.mail.consent import grant_consent
-from actionwave.models import Campaign, Delivery, Supporter
+from actionwave.models import Action, Campaign, Delivery, Supporter
 from web.console.auth import SESSION_KEY
 
 PASSWORD = "correct horse battery"
@@ -195,3 +195,32 @@ def test_pages_speak_traditional_chinese(client, accounts):
     sign_in(client, "viewer")
     page = client.get("/console/?lang=zh-Hant").get_data(as_text=True)
     assert "投遞漏斗" in page and 'lang="zh-Hant"' in page
+
+
+def test_every_list_and_count_is_of_the_chosen_campaign(client, accounts):
+    """Ann acted on the first campaign (California), Bo on the second (New York)."""
+    with accounts.session() as session:
+        campaigns = dict(session.execute(select(Campaign.slug, Campaign.id)).all())
+        for name, state, slug in (("ann", "CA", "hketo-certification-act"),
+                                  ("bo", "NY", "test-second-campaign")):
+            person = Supporter(email=f"{name}@example.org", first_name=name, last_name="L",
+                               zip="10001", state=state)
+            session.add(person)
+            session.flush()
+            session.add(Action(campaign_id=campaigns[slug], supporter_id=person.id,
+                               idempotency_key=name))
+            session.add(Delivery(campaign_id=campaigns[slug], channel="email", state="dead",
+                                 recipient="office@example.org", idempotency_key=f"d-{name}",
+                                 last_error=f"550 gone: {name}"))
+        session.commit()
+    sign_in(client, "viewer")
+    for query, mine, theirs in (("", "ann", "bo"), ("?campaign=test-second-campaign", "bo", "ann")):
+        people = client.get(f"/console/supporters{query}").get_data(as_text=True)
+        assert f"{mine}@example.org" in people and f"{theirs}@example.org" not in people
+        dead = client.get(f"/console/deliveries{query}").get_data(as_text=True)
+        assert f"550 gone: {mine}" in dead and f"550 gone: {theirs}" not in dead
+    dashboard = client.get("/console/?campaign=test-second-campaign").get_data(as_text=True)
+    assert '<th scope="row">NY</th>' in dashboard and '<th scope="row">CA</th>' not in dashboard
+    assert 'name="campaign"' in dashboard  # the switch between the two
+    live = client.get("/console/dashboard/live?campaign=test-second-campaign")
+    assert '<th scope="row">CA</th>' not in live.get_data(as_text=True)
