@@ -100,7 +100,9 @@ class Settings:
     # Waves and reminders
     wave_chunk_size: int = 5000
     reminder_cap_per_week: int = 2
-    quiet_hours_start: int = 21  # local hour in the supporter's state; no reminders until the end
+    reminder_sweep_seconds: float = 60.0  # how often beat plans reminders and sends due ones
+    # Local hours (in every zone the supporter may be in) when no reminder goes out.
+    quiet_hours_start: int = 21
     quiet_hours_end: int = 9
     # Census geocoder and legislator data
     geocoder_url: str = "https://geocoding.geo.census.gov/geocoder"

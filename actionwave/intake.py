@@ -1,9 +1,10 @@
 """Accepting a supporter's submission: validation, then one durable transaction.
 
-``store_submissions`` writes the supporter, the action and an outbox message together, so an
-answered submission is on disk before the reply and reaches the workers even if the broker is
-down. ``submit_action`` does it with a session; the web intake goes through a ``SubmissionStore``
-(``actionwave.group_commit``), which writes the rows of concurrent requests together.
+``store_submissions`` writes the supporter, the action, their consent to the campaign's mail
+(when given) and an outbox message together, so an answered submission is on disk before the
+reply and reaches the workers even if the broker is down. ``submit_action`` does it with a
+session; the web intake goes through a ``SubmissionStore`` (``actionwave.group_commit``), which
+writes the rows of concurrent requests together.
 """
 
 from __future__ import annotations
@@ -26,7 +27,16 @@ from actionwave.cwc.client import CwcClient
 from actionwave.cwc.grammar import FIELDS as CWC_FIELDS
 from actionwave.cwc.message import PREFIXES
 from actionwave.db import dialect_insert
-from actionwave.models import LOCALES, Action, Campaign, Delivery, OutboxMessage, Supporter
+from actionwave.mail.consent import consent_text
+from actionwave.models import (
+    LOCALES,
+    Action,
+    Campaign,
+    CampaignConsent,
+    Delivery,
+    OutboxMessage,
+    Supporter,
+)
 
 REQUIRED = ("email", "first_name", "last_name", "zip")
 OPTIONAL = ("prefix", "address", "city", "state", "message", "locale", "consent", "district")
@@ -246,18 +256,22 @@ class SessionStore:
 
 
 def accept_submission(store: SubmissionStore, campaign_slug: str, form: ActionForm, *,
-                      ip_hash: str | None = None) -> Submission:
+                      ip_hash: str | None = None, source: str = "api") -> Submission:
     """``submit_action`` for the web intake: through ``store``, which commits before it returns.
     Raises ``UnknownCampaign``; database errors propagate."""
-    submission = store.store(submission_row(campaign_slug, form, ip_hash=ip_hash))
+    submission = store.store(submission_row(campaign_slug, form, ip_hash=ip_hash, source=source))
     if submission is None:
         raise UnknownCampaign(campaign_slug)
     return submission
 
 
 def submission_row(campaign_slug: str, form: ActionForm, *, ip_hash: str | None = None,
-                   now: datetime | None = None) -> dict[str, Any]:
-    """One submission as the row ``store_submissions`` writes (JSON-ready: it travels as JSON)."""
+                   now: datetime | None = None, source: str = "api") -> dict[str, Any]:
+    """One submission as the row ``store_submissions`` writes (JSON-ready: it travels as JSON).
+
+    ``source`` says where a consent came from (``form``: the campaign page or its embed; ``api``);
+    the consent's text is the box's label in the submission's locale (``mail.consent``).
+    """
     now = now or datetime.now(UTC)
     details = {k: v for k, v in (("address", form.address), ("city", form.city),
                                  ("state", form.state), ("district", form.district),
@@ -268,7 +282,8 @@ def submission_row(campaign_slug: str, form: ActionForm, *, ip_hash: str | None 
         "email": form.email, "first_name": form.first_name, "last_name": form.last_name,
         "zip": form.zip, "address": form.address, "city": form.city, "state": form.state,
         "locale": form.locale, "consent": form.consent, "message": form.message,
-        "ip_hash": ip_hash, "details": details,
+        "ip_hash": ip_hash, "details": details, "consent_source": source,
+        "consent_text": consent_text(form.locale) if form.consent else None,
     }
 
 
@@ -279,14 +294,17 @@ def submit_action(
     *,
     ip_hash: str | None = None,
     now: datetime | None = None,
+    source: str = "api",
 ) -> Submission:
     """Store a submission with its supporter and outbox message, and commit.
 
     Idempotent per supporter, campaign and day: a repeat returns the existing action and queues
-    nothing. The profile is updated to the latest submission; consent once given is kept.
+    nothing. The profile is updated to the latest submission. A consent to the campaign's mail is
+    recorded the first time it is given (even with a repeat) and then kept as it is: a later
+    submission neither rewrites nor revives it (``CampaignConsent``).
     Raises ``UnknownCampaign``. Database errors propagate (the web layer answers 503).
     """
-    row = submission_row(campaign_slug, form, ip_hash=ip_hash, now=now)
+    row = submission_row(campaign_slug, form, ip_hash=ip_hash, now=now, source=source)
     [submission] = store_submissions(session.connection(), [row])
     session.commit()
     if submission is None:
@@ -329,21 +347,20 @@ WITH i AS (
   SELECT * FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS t(
     n int, slug text, id uuid, key text, email text, first_name text, last_name text, zip text,
     address text, city text, state text, locale text, consent boolean, message text,
-    ip_hash text, details jsonb, now timestamptz)),
+    ip_hash text, details jsonb, now timestamptz, consent_source text, consent_text text)),
 c AS (SELECT i.n, campaigns.id FROM i JOIN campaigns ON campaigns.slug = i.slug
       AND campaigns.status = 'active'),
 s AS (
   INSERT INTO supporters (email, first_name, last_name, zip, address, city, state, locale,
-                          consent, created_at, updated_at)
+                          created_at, updated_at)
   SELECT i.email, i.first_name, i.last_name, i.zip, i.address, i.city, i.state, i.locale,
-         i.consent, i.now, i.now FROM i JOIN c ON c.n = i.n
+         i.now, i.now FROM i JOIN c ON c.n = i.n
   ON CONFLICT (email) DO UPDATE SET
     first_name = EXCLUDED.first_name, last_name = EXCLUDED.last_name, zip = EXCLUDED.zip,
     address = COALESCE(EXCLUDED.address, supporters.address),
     city = COALESCE(EXCLUDED.city, supporters.city),
     state = COALESCE(EXCLUDED.state, supporters.state),
-    locale = EXCLUDED.locale, consent = supporters.consent OR EXCLUDED.consent,
-    updated_at = EXCLUDED.updated_at
+    locale = EXCLUDED.locale, updated_at = EXCLUDED.updated_at
   RETURNING id, email),
 a AS (
   INSERT INTO actions (id, campaign_id, supporter_id, status, idempotency_key, message, locale,
@@ -353,7 +370,14 @@ a AS (
   FROM i JOIN c ON c.n = i.n JOIN s ON s.email = i.email
   ON CONFLICT (idempotency_key) DO NOTHING
   RETURNING id, created_at),
-o AS (INSERT INTO outbox (topic, ref, created_at) SELECT :topic, a.id::text, a.created_at FROM a)
+o AS (INSERT INTO outbox (topic, ref, created_at) SELECT :topic, a.id::text, a.created_at FROM a),
+k AS (
+  INSERT INTO campaign_consents (campaign_id, supporter_id, action_id, source, text, locale,
+                                 given_at)
+  SELECT c.id, s.id, a.id, i.consent_source, i.consent_text, i.locale, i.now
+  FROM i JOIN c ON c.n = i.n JOIN s ON s.email = i.email LEFT JOIN a ON a.id = i.id
+  WHERE i.consent
+  ON CONFLICT (campaign_id, supporter_id) DO NOTHING)
 SELECT i.n, c.id, a.id,
   -- scalar subqueries: one index probe per row (a join let the planner scan every action)
   (SELECT id FROM actions e WHERE a.id IS NULL AND e.idempotency_key = i.key),
@@ -374,14 +398,11 @@ def store_submission_portable(conn: Connection, row: dict[str, Any]) -> Submissi
     profile = {k: row[k] for k in ("first_name", "last_name", "zip", "locale")}
     profile.update({k: row[k] for k in ("address", "city", "state") if row[k]})
     insert = dialect_insert(conn, Supporter.__table__).values(
-        {**profile, "email": row["email"], "consent": row["consent"],
-         "created_at": now, "updated_at": now}
+        {**profile, "email": row["email"], "created_at": now, "updated_at": now}
     )
-    updates = {**profile, "updated_at": now}
-    if row["consent"]:
-        updates["consent"] = True
     supporter_id = conn.execute(
-        insert.on_conflict_do_update(index_elements=["email"], set_=updates)
+        insert.on_conflict_do_update(index_elements=["email"],
+                                     set_={**profile, "updated_at": now})
         .returning(Supporter.id)
     ).scalar_one()
     action = dialect_insert(conn, Action.__table__).values(
@@ -393,6 +414,12 @@ def store_submission_portable(conn: Connection, row: dict[str, Any]) -> Submissi
     inserted = conn.execute(
         action.on_conflict_do_nothing(index_elements=["idempotency_key"]).returning(Action.id)
     ).scalar()
+    if row["consent"]:
+        conn.execute(dialect_insert(conn, CampaignConsent.__table__).values(
+            campaign_id=campaign_id, supporter_id=supporter_id, action_id=inserted,
+            source=row["consent_source"], text=row["consent_text"], locale=row["locale"],
+            given_at=now,
+        ).on_conflict_do_nothing(index_elements=["campaign_id", "supporter_id"]))
     if inserted is None:
         existing = conn.execute(
             select(Action.id, Action.status).where(Action.idempotency_key == row["key"])

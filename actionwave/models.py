@@ -13,7 +13,6 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     BigInteger,
-    Boolean,
     CheckConstraint,
     Date,
     DateTime,
@@ -90,6 +89,7 @@ LOCALES = ("en", "zh-Hant")
 TEMPLATE_KINDS = ("email", "tweet", "confirmation", "reminder", "wave")
 ACTION_STATUSES = ("accepted", "resolved", "needs_address", "delivering", "done", "failed")
 DELIVERY_STATES = ("pending", "sending", "sent", "failed", "dead")
+CONSENT_SOURCES = ("form", "api", "import", "migrated")
 WAVE_STATUSES = ("draft", "scheduled", "running", "paused", "done", "cancelled")
 
 
@@ -155,9 +155,46 @@ class Supporter(Timestamps, Base):
     zip: Mapped[str] = mapped_column(String(10))
     district: Mapped[int | None]
     locale: Mapped[str] = mapped_column(String(10), default="en")
-    consent: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Set by the "stop all mail" choice: no mail at all, not even confirmations. Consent to one
+    # campaign's mail is a ``CampaignConsent``.
     unsubscribed_at: Mapped[datetime | None]
+    # Bounce, drop, spam report or erasure (``actionwave.mail.events``, ``supporters``).
     suppressed_reason: Mapped[str | None] = mapped_column(String(40))
+
+
+class CampaignConsent(Base):
+    """A supporter's agreement to get one campaign's mail, and what proves it.
+
+    One row per supporter and campaign: when, through what (``CONSENT_SOURCES``), the exact text
+    they were shown and its language, and the action it came with. The first consent stands as
+    given (a later submission never rewrites its proof), and so does a withdrawal: a later form,
+    which anyone can fill in with someone else's address, never revives it. Who may be mailed is
+    decided in ``actionwave.mail.audience``.
+    """
+
+    __tablename__ = "campaign_consents"
+    __table_args__ = (
+        UniqueConstraint("campaign_id", "supporter_id"),
+        _check_in("source", CONSENT_SOURCES),
+        _check_in("locale", LOCALES),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
+    supporter_id: Mapped[int] = mapped_column(
+        BigId, ForeignKey("supporters.id", ondelete="CASCADE"), index=True
+    )
+    action_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("actions.id", ondelete="SET NULL")
+    )
+    source: Mapped[str] = mapped_column(String(20))
+    text: Mapped[str] = mapped_column(Text)
+    locale: Mapped[str] = mapped_column(String(10))
+    given_at: Mapped[datetime]
+    withdrawn_at: Mapped[datetime | None]
+    # How it was withdrawn: "link" (the campaign's unsubscribe link or one-click), "everything"
+    # (the supporter stopped all mail), "erased".
+    withdrawn_via: Mapped[str | None] = mapped_column(String(20))
 
 
 class Action(Timestamps, Base):
@@ -212,6 +249,7 @@ class Delivery(Timestamps, Base):
         _check_in("state", DELIVERY_STATES),
         Index("ix_deliveries_due", "state", "next_attempt_at"),
         Index("ix_deliveries_wave_state", "wave_id", "state"),
+        Index("ix_deliveries_campaign_state", "campaign_id", "state"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -225,6 +263,9 @@ class Delivery(Timestamps, Base):
         BigId, ForeignKey("supporters.id", ondelete="CASCADE"), index=True
     )
     wave_id: Mapped[int | None] = mapped_column(ForeignKey("waves.id", ondelete="CASCADE"))
+    # The campaign it belongs to (of its action, wave or reminder): the console counts by it.
+    campaign_id: Mapped[int | None] = mapped_column(
+        ForeignKey("campaigns.id", ondelete="CASCADE"))
     channel: Mapped[str] = mapped_column(String(20))
     recipient: Mapped[str | None] = mapped_column(String(254))
     state: Mapped[str] = mapped_column(String(10), default="pending")

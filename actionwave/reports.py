@@ -1,6 +1,7 @@
 """The numbers organizers watch: actions over time, by state, the delivery funnel, the queue.
 
-Plain functions over a ``Session``; the console renders what they return.
+Plain functions over a ``Session``; the console renders what they return. Every number and list
+is of one campaign (the queue's depth, shared by all, excepted).
 """
 
 from __future__ import annotations
@@ -54,15 +55,17 @@ def _as_utc(value: datetime | str) -> datetime:
     return parsed.replace(tzinfo=UTC)
 
 
-def actions_over_time(session: Session, since: datetime, now: datetime,
+def actions_over_time(session: Session, campaign_id: int, since: datetime, now: datetime,
                       unit: str) -> list[Bucket]:
-    """Actions per hour or per day from ``since`` to ``now``, empty buckets included."""
+    """The campaign's actions per hour or per day from ``since`` to ``now``, empty buckets
+    included."""
     step = timedelta(hours=1) if unit == "hour" else timedelta(days=1)
     bucket = _truncated(session, Action.created_at, unit).label("bucket")
     counts = {
         _as_utc(start): count
         for start, count in session.execute(
-            select(bucket, func.count()).where(Action.created_at >= since)
+            select(bucket, func.count())
+            .where(Action.campaign_id == campaign_id, Action.created_at >= since)
             .group_by(literal_column("bucket"))
         )
     }
@@ -81,32 +84,37 @@ def _count(session: Session, query: Select) -> int:
     return session.scalar(query) or 0
 
 
-def dashboard_numbers(session: Session, *, hours: int = 48, now: datetime | None = None,
+def dashboard_numbers(session: Session, campaign_id: int, *, hours: int = 48,
+                      now: datetime | None = None,
                       queue_depth: int | None = None) -> DashboardNumbers:
-    """Everything the dashboard shows for the last ``hours`` (hourly up to 72 h, daily beyond).
-    Read-only; a handful of aggregate queries on indexed columns."""
+    """Everything the dashboard shows of one campaign for the last ``hours`` (hourly up to 72 h,
+    daily beyond). Read-only; a handful of aggregate queries on indexed columns."""
     now = now or datetime.now(UTC)
     unit = "hour" if hours <= 72 else "day"
+    mine = Action.campaign_id == campaign_id
     by_state = session.execute(
         select(func.coalesce(Supporter.state, ""), func.count(Action.id))
-        .join(Supporter, Supporter.id == Action.supporter_id)
+        .join(Supporter, Supporter.id == Action.supporter_id).where(mine)
         .group_by(Supporter.state).order_by(func.count(Action.id).desc(), Supporter.state)
     ).all()
     states = {state: count for state, count in session.execute(
-        select(Delivery.state, func.count()).group_by(Delivery.state))}
+        select(Delivery.state, func.count()).where(Delivery.campaign_id == campaign_id)
+        .group_by(Delivery.state))}
+    its_keys = select(Delivery.idempotency_key).where(Delivery.campaign_id == campaign_id)
     funnel = {
-        "accepted": _count(session, select(func.count(Action.id))),
+        "accepted": _count(session, select(func.count(Action.id)).where(mine)),
         "resolved": _count(session, select(func.count(Action.id))
-                           .where(Action.resolved_at.is_not(None))),
+                           .where(mine, Action.resolved_at.is_not(None))),
         "sent": states.get("sent", 0),
         "delivered": _count(session, select(func.count(func.distinct(MailEvent.key)))
-                            .where(MailEvent.event == "delivered")),
+                            .where(MailEvent.event == "delivered", MailEvent.key.in_(its_keys))),
         "failed": states.get("failed", 0),
         "dead": states.get("dead", 0),
     }
     return DashboardNumbers(
         unit=unit,
-        over_time=actions_over_time(session, now - timedelta(hours=hours), now, unit),
+        over_time=actions_over_time(session, campaign_id, now - timedelta(hours=hours), now,
+                                    unit),
         by_state=[(state, count) for state, count in by_state],
         funnel=funnel,
         in_flight=states.get("pending", 0) + states.get("sending", 0),
@@ -138,9 +146,11 @@ class DeliveryFilter:
     action_status: str = ""
 
 
-def find_deliveries(session: Session, wanted: DeliveryFilter, limit: int = 200) -> list[Delivery]:
-    """Deliveries matching ``wanted``, most recently changed first. Read-only."""
-    query = select(Delivery).order_by(Delivery.updated_at.desc(), Delivery.id.desc()).limit(limit)
+def find_deliveries(session: Session, campaign_id: int, wanted: DeliveryFilter,
+                    limit: int = 200) -> list[Delivery]:
+    """The campaign's deliveries matching ``wanted``, most recently changed first. Read-only."""
+    query = (select(Delivery).where(Delivery.campaign_id == campaign_id)
+             .order_by(Delivery.updated_at.desc(), Delivery.id.desc()).limit(limit))
     if wanted.state:
         query = query.where(Delivery.state == wanted.state)
     if wanted.channel:
@@ -151,9 +161,11 @@ def find_deliveries(session: Session, wanted: DeliveryFilter, limit: int = 200) 
     return list(session.scalars(query))
 
 
-def delivery_channels(session: Session) -> list[str]:
-    """The channels that have deliveries, for the filter's choices."""
-    return list(session.scalars(select(Delivery.channel).distinct().order_by(Delivery.channel)))
+def delivery_channels(session: Session, campaign_id: int) -> list[str]:
+    """The channels that have deliveries in the campaign, for the filter's choices."""
+    return list(session.scalars(select(Delivery.channel).distinct()
+                                .where(Delivery.campaign_id == campaign_id)
+                                .order_by(Delivery.channel)))
 
 
 MESSAGE_KINDS = ("legislators", "supporters", "posts")
@@ -172,21 +184,23 @@ class KindCounts:
     dead: int = 0
 
 
-def messages_by_kind(session: Session) -> list[KindCounts]:
+def messages_by_kind(session: Session, campaign_id: int) -> list[KindCounts]:
     """What the funnel's one "sent" mixes, apart: letters to legislators, mails to supporters,
-    and the campaign's posts on X. Read-only; a few aggregate queries."""
+    and the campaign's posts on X, of one campaign. Read-only; a few aggregate queries."""
     kind = case((Delivery.target_id.is_(None), "supporters"), else_="legislators").label("kind")
     found: dict[str, dict[str, int]] = {k: {} for k in MESSAGE_KINDS}
     for name, state, count in session.execute(
-            select(kind, Delivery.state, func.count()).group_by(literal_column("kind"),
-                                                                 Delivery.state)):
+            select(kind, Delivery.state, func.count())
+            .where(Delivery.campaign_id == campaign_id)
+            .group_by(literal_column("kind"), Delivery.state)):
         found[name][state] = count
     rows = [KindCounts(name, sent=states.get("sent", 0),
                        in_flight=states.get("pending", 0) + states.get("sending", 0),
                        failed=states.get("failed", 0), dead=states.get("dead", 0))
             for name, states in found.items() if name != "posts"]
     posts = BillStageTransition
-    announced = select(func.count()).where(posts.history.is_(False))
+    announced = select(func.count()).where(posts.campaign_id == campaign_id,
+                                            posts.history.is_(False))
     rows.append(KindCounts(
         "posts", sent=_count(session, announced.where(posts.posted_at.is_not(None),
                                                       posts.post_error.is_(None))),

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import Integer, String, bindparam, func, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -17,6 +17,9 @@ from actionwave.legislators.geocoder import Geocoder
 from actionwave.legislators.index import ZipIndex, load_index
 from actionwave.legislators.lookup import ZipNotFound, find_legislators
 from actionwave.models import Action, Campaign, Supporter, Target
+
+Place = tuple[str | None, int | None]
+"""Where a supporter is, as far as known: (state, district), None for what is not."""
 
 
 def resolve_actions(session: Session, action_ids: Sequence[uuid.UUID],
@@ -29,8 +32,11 @@ def resolve_actions(session: Session, action_ids: Sequence[uuid.UUID],
 
     The supporter's ZIP is narrowed by the district they chose or, through ``geocoder``, by their
     street address. One district: status ``resolved`` with the targets of the campaign's
-    chambers (a vacant seat has none). A split ZIP nothing decides, or a ZIP the crosswalk doesn't
-    know: ``needs_address``, keeping the senators when the ZIP lies in one state.
+    chambers (a vacant seat has none). The supporter's state and district are stored as far as
+    they are known (the state when the ZIP, the choice or the address puts them in one state),
+    for quiet hours, segments and the organizer's views. A split ZIP nothing decides, or a ZIP
+    the crosswalk doesn't know: ``needs_address``, keeping the senators when the ZIP lies in one
+    state.
 
     A batch costs a handful of statements whatever its size (the relay hands actions over in
     batches on launch day). Idempotent: an action past ``accepted`` is left as it is, and the
@@ -70,10 +76,14 @@ def _resolve(session: Session, actions: list[Action], geocoder: Geocoder | None,
         index = load_index(session, zips={s.zip for s in supporters.values()})
     targets: list[dict[str, Any]] = []
     outcomes: list[dict[str, Any]] = []
+    places: dict[int, Place] = {}
     now = datetime.now(UTC)
     for action in actions:
-        status, how, people = _decide(action, supporters[action.supporter_id],
-                                      chambers.get(action.campaign_id) or [], geocoder, index)
+        status, how, people, place = _decide(action, supporters[action.supporter_id],
+                                             chambers.get(action.campaign_id) or [], geocoder,
+                                             index)
+        if place != (None, None):
+            places[action.supporter_id] = place
         targets += [{"action_id": action.id, "bioguide_id": p["bioguide_id"],
                      "chamber": p["chamber"], "state": p["state"], "district": p["district"],
                      "name": p["name"], "cwc_office": p["cwc_office"], "info": dict(p)}
@@ -99,14 +109,39 @@ def _resolve(session: Session, actions: list[Action], geocoder: Geocoder | None,
         .values(status=bindparam("status"), updated_at=bindparam("updated_at"),
                 resolved_at=bindparam("resolved_at"), details=bindparam("details")),
         outcomes)
+    _store_places(session, supporters, places, now)
     planned = Counter(row["action_id"] for row in targets)
     return {action_id: rows for action_id, rows in inserted.items()
             if len(rows) == planned[action_id]}
 
 
-def _decide(action: Action, supporter: Supporter, chambers: list[str],
-            geocoder: Geocoder | None, index: ZipIndex) -> tuple[str, str, list[dict[str, Any]]]:
-    """The action's status, how its district was found, and the people it goes to."""
+def _store_places(session: Session, supporters: dict[int, Supporter],
+                  places: dict[int, Place], now: datetime) -> None:
+    """Write each supporter's state and district where now known (others kept), in one
+    statement whatever the mix (the ORM would group rows by which columns changed)."""
+    if not places:
+        return
+    table = Supporter.__table__
+    session.execute(
+        update(table).where(table.c.id == bindparam("supporter_id"))
+        .values(state=func.coalesce(bindparam("new_state", type_=String), table.c.state),
+                district=func.coalesce(bindparam("new_district", type_=Integer),
+                                       table.c.district),
+                updated_at=now),
+        [{"supporter_id": ident, "new_state": state, "new_district": district}
+         for ident, (state, district) in places.items()])
+    for ident, (state, district) in places.items():  # as written, without reading it back
+        supporter = supporters[ident]
+        set_committed_value(supporter, "state", state or supporter.state)
+        set_committed_value(supporter, "district",
+                            district if district is not None else supporter.district)
+
+
+
+def _decide(action: Action, supporter: Supporter, chambers: list[str], geocoder: Geocoder | None,
+            index: ZipIndex) -> tuple[str, str, list[dict[str, Any]], Place]:
+    """The action's status, how its district was found, the people it goes to, and where the
+    supporter is."""
     details = action.details or {}
     try:
         result = find_legislators(
@@ -116,15 +151,17 @@ def _decide(action: Action, supporter: Supporter, chambers: list[str],
             state=details.get("state") or supporter.state,
         )
     except ZipNotFound:
-        return "needs_address", "zip_not_found", []
+        return "needs_address", "zip_not_found", [], (None, None)
     answer = result.answer
-    one_state = len({d["state"] for d in answer["districts"]}) == 1
+    states = {d["state"] for d in answer["districts"]}
+    one_state = len(states) == 1
+    # Two states and nothing to decide: the state stays as it was, never a guess.
+    state = next(iter(states)) if one_state else None
     people: list[dict[str, Any]] = []
     if "senate" in chambers and one_state:
         people += answer["senators"]
     if "house" in chambers and not answer["ambiguous"]:
         people += [rep for rep in answer["representatives"] if not rep.get("vacant")]
     if answer["ambiguous"]:
-        return "needs_address", result.address_status, people
-    supporter.district = answer["districts"][0]["district"]
-    return "resolved", result.address_status, people
+        return "needs_address", result.address_status, people, (state, None)
+    return "resolved", result.address_status, people, (state, answer["districts"][0]["district"])

@@ -7,14 +7,15 @@ import io
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import delete, exists, func, or_, select, update
 from sqlalchemy.orm import Session
 
+from actionwave.mail.consent import VIA_ERASED, withdraw_consent
 from actionwave.mail.models import MailEvent
-from actionwave.models import Action, Delivery, Reminder, Supporter
+from actionwave.models import Action, CampaignConsent, Delivery, Reminder, Supporter
 
 EXPORT_COLUMNS = ("id", "email", "first_name", "last_name", "city", "state", "zip", "district",
-                  "locale", "consent", "unsubscribed_at", "created_at")
+                  "locale", "unsubscribed_at", "created_at")
 ERASED_REASON = "erased"
 
 
@@ -22,11 +23,17 @@ class NoSuchSupporter(LookupError):
     """No supporter has this id."""
 
 
-def search_supporters(session: Session, text: str, limit: int = 50) -> list[Supporter]:
-    """Supporters whose email, name or ZIP contains ``text`` (case-insensitive), newest first.
-    An empty ``text`` lists the newest. Erased supporters are left out."""
-    query = select(Supporter).where(or_(Supporter.suppressed_reason.is_(None),
-                                        Supporter.suppressed_reason != ERASED_REASON))
+def search_supporters(session: Session, campaign_id: int, text: str,
+                      limit: int = 50) -> list[Supporter]:
+    """The campaign's supporters (who acted on it or consented to its mail) whose email, name or
+    ZIP contains ``text`` (case-insensitive), newest first. An empty ``text`` lists the newest.
+    Erased supporters are left out."""
+    query = select(Supporter).where(
+        or_(Supporter.suppressed_reason.is_(None), Supporter.suppressed_reason != ERASED_REASON),
+        or_(exists().where(Action.supporter_id == Supporter.id,
+                           Action.campaign_id == campaign_id),
+            exists().where(CampaignConsent.supporter_id == Supporter.id,
+                           CampaignConsent.campaign_id == campaign_id)))
     text = text.strip().lower()
     if text:
         like = f"%{text.replace('%', '').replace('_', '')}%"
@@ -78,7 +85,8 @@ def erase_supporter(session: Session, supporter_id: int) -> None:
     The supporter row stays (so actions and deliveries still count) with name, email and address
     replaced; their messages, submitted details and address hashes are cleared; their sent or
     failed deliveries keep their state but lose recipient and content; unsent ones (pending, dead)
-    are deleted so nothing more goes out in their name; open reminders are cancelled; mail events
+    are deleted so nothing more goes out in their name; open reminders are cancelled and every
+    consent withdrawn (the records stay, to show what was agreed and when); mail events
     about their address are anonymised. Idempotent. Raises ``NoSuchSupporter``. Commits.
     """
     supporter = session.get(Supporter, supporter_id)
@@ -107,7 +115,7 @@ def erase_supporter(session: Session, supporter_id: int) -> None:
     supporter.address = None
     supporter.city = None
     supporter.zip = ""
-    supporter.consent = False
+    withdraw_consent(session, supporter_id, None, via=VIA_ERASED, reason=ERASED_REASON, now=now)
     supporter.unsubscribed_at = supporter.unsubscribed_at or now
     supporter.suppressed_reason = ERASED_REASON
     session.commit()

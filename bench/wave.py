@@ -44,10 +44,14 @@ def seed(services: Services, count: int) -> int:
         campaign = load_campaign(session, ROOT / "campaigns/hketo-certification-act.yaml")
         session.execute(text(
             "INSERT INTO supporters (email, first_name, last_name, city, state, zip, district,"
-            " locale, consent, created_at, updated_at) SELECT 'b' || g || '@example.org',"
+            " locale, created_at, updated_at) SELECT 'b' || g || '@example.org',"
             " 'Bea' || g, 'M', 'Oakland', 'CA', '94612', 12,"
-            " CASE WHEN g % 10 = 0 THEN 'zh-Hant' ELSE 'en' END, true, now(), now()"
+            " CASE WHEN g % 10 = 0 THEN 'zh-Hant' ELSE 'en' END, now(), now()"
             " FROM generate_series(1, :n) g"), {"n": count})
+        session.execute(text(
+            "INSERT INTO campaign_consents (campaign_id, supporter_id, source, text, locale,"
+            " given_at) SELECT :campaign, id, 'import', 'bench', locale, now() FROM supporters"),
+            {"campaign": campaign.id})
         wave_id = create_wave(session, campaign.id, "bench").id
         session.commit()
     return wave_id

@@ -19,6 +19,7 @@ def beat_schedule(settings: Settings) -> dict[str, dict[str, Any]]:
         "advance-waves": {"task": "actionwave.advance_waves", "schedule": 10.0,
                           "options": {"expires": 10}},
         # Plan follow-ups and send the due ones (rows with due_at, never broker countdowns).
-        "sweep-reminders": {"task": "actionwave.sweep_reminders", "schedule": 60.0,
-                            "options": {"expires": 60}},
+        "sweep-reminders": {"task": "actionwave.sweep_reminders",
+                            "schedule": settings.reminder_sweep_seconds,
+                            "options": {"expires": settings.reminder_sweep_seconds}},
     }

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from actionwave.reminders.sweep import QuietHours, plan_call_reminders, sweep_due_reminders
+from actionwave.reminders.sweep import plan_call_reminders, sweep_due_reminders
+from actionwave.reminders.zones import QuietHours
 
 
 @shared_task(name="actionwave.sweep_reminders", bind=True)

@@ -26,6 +26,8 @@ from tests.support import RedisServer, WorkerProcess
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = Path(os.environ.get("ACTIONWAVE_SHARED_DATA", ROOT.parent / "shared" / "data"))
 CAMPAIGN_FILE = ROOT / "campaigns" / "hketo-certification-act.yaml"
+# A made-up second campaign, always loaded beside the first: nothing may leak between them.
+SECOND_CAMPAIGN_FILE = ROOT / "tests" / "campaigns" / "second-campaign.yaml"
 SERVER_URL = os.environ.get("TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 
@@ -126,11 +128,20 @@ def truncate_all(engine: sa.Engine) -> None:
 
 @pytest.fixture
 def campaign_slug(services: Services) -> str:
-    """The example campaign, loaded (idempotently) and committed."""
+    """The example campaign, loaded (idempotently) and committed, with the made-up second
+    campaign loaded after it (``second_campaign``), so every test runs with two campaigns."""
     from actionwave.campaigns import load_campaign
 
     with services.session() as session:
-        return load_campaign(session, CAMPAIGN_FILE).slug
+        slug = load_campaign(session, CAMPAIGN_FILE).slug
+        load_campaign(session, SECOND_CAMPAIGN_FILE)
+        return slug
+
+
+@pytest.fixture
+def second_campaign(campaign_slug: str) -> str:
+    """The slug of the made-up second campaign (loaded by ``campaign_slug``)."""
+    return "test-second-campaign"
 
 
 @pytest.fixture

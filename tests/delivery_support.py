@@ -34,7 +34,7 @@ def add_mail_deliveries(session: Session, campaign_slug: str, count: int, *,
     campaign_id = session.scalar(select(Campaign.id).where(Campaign.slug == campaign_slug))
     tag = uuid.uuid4().hex[:10]
     supporter = Supporter(email=f"s-{tag}@example.org", first_name="Ada", last_name="Lee",
-                          zip="02139", consent=True)
+                          zip="02139")
     session.add(supporter)
     session.flush()
     action = Action(campaign_id=campaign_id, supporter_id=supporter.id, status="delivering",

@@ -13,10 +13,12 @@ import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import TypeVar
 
 import pytest
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from actionwave.config import Settings
@@ -64,6 +66,29 @@ class WorkerProcess:
             self.kill(signal.SIGTERM, timeout=10)
         self.kill(signal.SIGKILL)
         self.log.close()
+
+
+class BeatProcess:
+    """A real ``actionwave beat`` in a child process, with an instance folder of its own (its
+    schedule file), as on a machine of its own."""
+
+    def __init__(self, settings: Settings, workdir: Path) -> None:
+        workdir.mkdir(parents=True, exist_ok=True)
+        env = {**os.environ, **replace(settings, instance_path=workdir).to_env()}
+        self.log_path = workdir / "beat.log"
+        with self.log_path.open("wb") as log:
+            self.process = subprocess.Popen([sys.executable, "-m", "actionwave", "beat"],
+                                            env=env, stdout=log, stderr=subprocess.STDOUT,
+                                            start_new_session=True)
+
+    def stop(self) -> None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGTERM)
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(timeout=10)
 
 
 def wait_for(
@@ -183,3 +208,13 @@ def resolve_action(session: Session, action_id: uuid.UUID, geocoder: Geocoder | 
     """``resolve_actions`` for one action: its targets."""
     [(_, targets)] = resolve_actions(session, [action_id], geocoder, index)
     return targets
+
+
+def consent_everyone(session: Session, campaign_slug: str) -> int:
+    """Every supporter consents to the campaign's mail (source ``import``), set-based; for tests
+    that build many supporters with one statement. No commit. Returns the new consents."""
+    return session.execute(text(
+        "INSERT INTO campaign_consents (campaign_id, supporter_id, source, text, locale, given_at)"
+        " SELECT c.id, s.id, 'import', 'imported by a test', s.locale, CURRENT_TIMESTAMP"
+        " FROM supporters s JOIN campaigns c ON c.slug = :slug"
+        " ON CONFLICT (campaign_id, supporter_id) DO NOTHING"), {"slug": campaign_slug}).rowcount

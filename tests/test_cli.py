@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from actionwave.cli import build_cli
 from actionwave.coverage_csv import BOM
+from actionwave.mail.consent import grant_consent
 from actionwave.models import Action, Campaign, Delivery, Supporter, Target
 from actionwave.services import Services
 from actionwave.waves.launch import create_wave
@@ -57,9 +58,13 @@ def run(store: Services, monkeypatch) -> Callable[..., Result]:  # noqa: F811
 
 def add_supporters(services: Services, count: int, state: str = "NJ") -> None:
     with services.session() as session:
+        campaign_id = session.scalar(select(Campaign.id).where(Campaign.slug == SLUG))
         for n in range(count):
-            session.add(Supporter(email=f"{uuid.uuid4().hex[:8]}@example.org", first_name="S",
-                                  last_name=str(n), zip="08701", state=state, consent=True))
+            supporter = Supporter(email=f"{uuid.uuid4().hex[:8]}@example.org", first_name="S",
+                                  last_name=str(n), zip="08701", state=state)
+            session.add(supporter)
+            session.flush()
+            grant_consent(session, supporter.id, campaign_id, source="import")
         session.commit()
 
 
@@ -90,7 +95,7 @@ def add_letters(services: Services) -> dict[str, int]:
     with services.session() as session:
         campaign_id = session.scalar(select(Campaign.id).where(Campaign.slug == SLUG))
         supporter = Supporter(email="d@example.org", first_name="D", last_name="L",
-                              zip="08701", consent=True)
+                              zip="08701")
         session.add(supporter)
         session.flush()
         action = Action(campaign_id=campaign_id, supporter_id=supporter.id, status="done",
@@ -105,6 +110,7 @@ def add_letters(services: Services) -> dict[str, int]:
             session.add(target)
             session.flush()
             row = Delivery(action_id=action.id, target_id=target.id, channel="email",
+                           campaign_id=campaign_id,
                            recipient=f"{bioguide}@example.org", state=state, updated_at=when,
                            idempotency_key=f"email:{bioguide}", last_error="550 no such box"
                            if state == "dead" else None)
@@ -112,6 +118,7 @@ def add_letters(services: Services) -> dict[str, int]:
             session.flush()
             ids[bioguide] = row.id
         other = Delivery(supporter_id=supporter.id, channel="reminder_email", state="dead",
+                         campaign_id=campaign_id,
                          recipient="d@example.org", idempotency_key="reminder:1")
         session.add(other)
         session.commit()

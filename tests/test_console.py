@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import select
 
 from actionwave.accounts import throttle
 from actionwave.accounts.services import create_api_token, create_user
-from actionwave.models import Campaign, Delivery, Supporter
+from actionwave.mail.consent import grant_consent
+from actionwave.models import Action, Campaign, Delivery, Supporter
 from web.console.auth import SESSION_KEY
 
 PASSWORD = "correct horse battery"
@@ -19,7 +21,8 @@ CHANGES = [("/console/deliveries/1/retry", "organizer"), ("/console/supporters/1
 
 
 @pytest.fixture
-def accounts(committed_db):  # type: ignore[no-untyped-def]
+def accounts(committed_db, campaign_slug):  # type: ignore[no-untyped-def]
+    """A viewer, an organizer and an admin; the campaigns loaded (the console shows one)."""
     with committed_db.session() as session:
         for role in ("viewer", "organizer", "admin"):
             create_user(session, f"{role}@example.org", PASSWORD, role)
@@ -137,7 +140,9 @@ def test_bearer_token_acts_with_its_role_without_csrf(client, accounts):
 
 def test_organizer_retries_a_dead_delivery(client, accounts):
     with accounts.session() as session:
-        delivery = Delivery(channel="email", recipient="office@example.org", state="dead",
+        campaign_id = session.scalar(select(Campaign.id).order_by(Campaign.id))
+        delivery = Delivery(campaign_id=campaign_id, channel="email",
+                            recipient="office@example.org", state="dead",
                             attempts=8, last_error="550 mailbox unavailable",
                             idempotency_key="dead-1")
         session.add(delivery)
@@ -156,19 +161,24 @@ def test_organizer_retries_a_dead_delivery(client, accounts):
 
 def test_admin_searches_exports_and_erases_a_supporter(client, accounts):
     with accounts.session() as session:
-        session.add(Campaign(slug="c", title="C"))
+        campaign = Campaign(slug="c", title="C")
         supporter = Supporter(email="mei@example.org", first_name="Mei", last_name="Chan",
                               zip="82001", state="WY")
-        session.add(supporter)
+        session.add_all([campaign, supporter])
+        session.flush()
+        grant_consent(session, supporter.id, campaign.id, source="import")
         session.commit()
         supporter_id = supporter.id
     sign_in(client, "admin")
-    assert "mei@example.org" in client.get("/console/supporters?q=8200").get_data(as_text=True)
+    listed = client.get("/console/supporters?q=8200&campaign=c").get_data(as_text=True)
+    assert "mei@example.org" in listed and "given " in listed  # with their consent to C
+    assert "mei@example.org" not in client.get("/console/supporters").get_data(as_text=True)
     export = client.get("/console/supporters.csv")
     assert export.mimetype == "text/csv" and "attachment" in export.headers["Content-Disposition"]
     assert "mei@example.org,Mei,Chan" in export.get_data(as_text=True)
     client.post(f"/console/supporters/{supporter_id}/erase", data={"csrf_token": csrf(client)})
-    assert "mei@example.org" not in client.get("/console/supporters").get_data(as_text=True)
+    assert "mei@example.org" not in client.get(
+        "/console/supporters?campaign=c").get_data(as_text=True)
     with accounts.session() as session:
         assert session.get(Supporter, supporter_id).first_name == ""
 
@@ -185,3 +195,32 @@ def test_pages_speak_traditional_chinese(client, accounts):
     sign_in(client, "viewer")
     page = client.get("/console/?lang=zh-Hant").get_data(as_text=True)
     assert "投遞漏斗" in page and 'lang="zh-Hant"' in page
+
+
+def test_every_list_and_count_is_of_the_chosen_campaign(client, accounts):
+    """Ann acted on the first campaign (California), Bo on the second (New York)."""
+    with accounts.session() as session:
+        campaigns = dict(session.execute(select(Campaign.slug, Campaign.id)).all())
+        for name, state, slug in (("ann", "CA", "hketo-certification-act"),
+                                  ("bo", "NY", "test-second-campaign")):
+            person = Supporter(email=f"{name}@example.org", first_name=name, last_name="L",
+                               zip="10001", state=state)
+            session.add(person)
+            session.flush()
+            session.add(Action(campaign_id=campaigns[slug], supporter_id=person.id,
+                               idempotency_key=name))
+            session.add(Delivery(campaign_id=campaigns[slug], channel="email", state="dead",
+                                 recipient="office@example.org", idempotency_key=f"d-{name}",
+                                 last_error=f"550 gone: {name}"))
+        session.commit()
+    sign_in(client, "viewer")
+    for query, mine, theirs in (("", "ann", "bo"), ("?campaign=test-second-campaign", "bo", "ann")):
+        people = client.get(f"/console/supporters{query}").get_data(as_text=True)
+        assert f"{mine}@example.org" in people and f"{theirs}@example.org" not in people
+        dead = client.get(f"/console/deliveries{query}").get_data(as_text=True)
+        assert f"550 gone: {mine}" in dead and f"550 gone: {theirs}" not in dead
+    dashboard = client.get("/console/?campaign=test-second-campaign").get_data(as_text=True)
+    assert '<th scope="row">NY</th>' in dashboard and '<th scope="row">CA</th>' not in dashboard
+    assert 'name="campaign"' in dashboard  # the switch between the two
+    live = client.get("/console/dashboard/live?campaign=test-second-campaign")
+    assert '<th scope="row">CA</th>' not in live.get_data(as_text=True)

@@ -11,6 +11,7 @@ from playwright.sync_api import expect
 from sqlalchemy import select
 
 from actionwave.accounts.services import create_user
+from actionwave.mail.consent import grant_consent
 from actionwave.models import Action, Campaign, Delivery, Supporter
 
 pytestmark = pytest.mark.browser
@@ -41,7 +42,8 @@ def launch_data(committed_db):  # type: ignore[no-untyped-def]
             session.add(action)
             session.flush()
             state = ["sent", "sent", "sent", "pending", "failed", "dead"][n % 6]
-            session.add(Delivery(action_id=action.id, channel="email", state=state,
+            session.add(Delivery(action_id=action.id, campaign_id=campaign.id, channel="email",
+                                 state=state,
                                  recipient="office@example.org", idempotency_key=str(uuid.uuid4()),
                                  last_error="550 mailbox unavailable" if state == "dead" else None))
         session.commit()
@@ -59,7 +61,7 @@ def sign_in(page, live_server: str) -> None:  # type: ignore[no-untyped-def]
 
 def test_organizer_signs_in_and_sees_the_dashboard(page, live_server: str, launch_data):
     sign_in(page, live_server)
-    assert page.locator("h1").inner_text() == "Dashboard"
+    assert page.locator("h1").inner_text() == "Dashboard · Launch"
     funnel = page.locator(".funnel").inner_text()
     assert "60" in funnel and "dead" in funnel
     assert page.locator("svg.chart rect").count() > 24
@@ -132,9 +134,14 @@ def test_a_wave_launched_in_the_console_reaches_100_percent_through_a_real_worke
     from workers.celery_app import create_celery
 
     with committed_db.session() as session:
+        campaign_id = session.scalar(select(Campaign.id).where(
+            Campaign.slug == organizer_and_campaign))
         for n in range(12):
-            session.add(Supporter(email=f"w{n}@example.org", first_name="W", last_name=str(n),
-                                  zip="82001", state="WY", consent=True))
+            supporter = Supporter(email=f"w{n}@example.org", first_name="W", last_name=str(n),
+                                  zip="82001", state="WY")
+            session.add(supporter)
+            session.flush()
+            grant_consent(session, supporter.id, campaign_id, source="import")
         session.commit()
     context = browser.new_context(viewport={"width": 390, "height": 844})
     page = context.new_page()
@@ -172,7 +179,10 @@ def test_organizer_retries_a_dead_delivery_from_the_list(page, live_server: str,
                                                          organizer_and_campaign: str,
                                                          committed_db):
     with committed_db.session() as session:
-        dead = Delivery(channel="email", recipient="office@example.org", state="dead",
+        campaign_id = session.scalar(select(Campaign.id).where(
+            Campaign.slug == organizer_and_campaign))
+        dead = Delivery(campaign_id=campaign_id, channel="email",
+                        recipient="office@example.org", state="dead",
                         attempts=8, last_error="550 mailbox unavailable",
                         idempotency_key="dead-browser")
         session.add(dead)

@@ -37,8 +37,9 @@ def accounts(committed_db, campaign_slug):  # type: ignore[no-untyped-def]
 
 def english_body(services) -> str:  # type: ignore[no-untyped-def]
     with services.session() as session:
-        return session.scalar(select(MessageTemplate.body).where(
-            MessageTemplate.kind == "email", MessageTemplate.locale == "en"))
+        return session.scalar(select(MessageTemplate.body).join(Campaign).where(
+            Campaign.slug == SLUG, MessageTemplate.kind == "email",
+            MessageTemplate.locale == "en"))
 
 
 @pytest.mark.parametrize("path", PAGES)

@@ -13,7 +13,7 @@ from actionwave.models import Action, Campaign, Delivery, Supporter, Target
 def resolved_action(session: Session, campaign_slug: str) -> Action:
     campaign_id = session.scalar(select(Campaign.id).where(Campaign.slug == campaign_slug))
     supporter = Supporter(email="ada@example.org", first_name="Ada", last_name="Lee",
-                          zip="02139", consent=True)
+                          zip="02139")
     session.add(supporter)
     session.flush()
     action = Action(campaign_id=campaign_id, supporter_id=supporter.id, status="resolved",

@@ -13,9 +13,10 @@ from sqlalchemy.orm import Session
 from actionwave.campaigns import load_campaign
 from actionwave.db import make_engine, make_session_factory
 from actionwave.intake import FieldError, UnknownCampaign, parse_action_form, submit_action
+from actionwave.mail.consent import CONSENT_TEXT, withdraw_consent
 from actionwave.migrate import upgrade
-from actionwave.models import Action, OutboxMessage, Supporter
-from tests.conftest import CAMPAIGN_FILE
+from actionwave.models import Action, Campaign, CampaignConsent, OutboxMessage, Supporter
+from tests.conftest import CAMPAIGN_FILE, SECOND_CAMPAIGN_FILE
 
 VALID = {"email": "Mei@Example.ORG", "first_name": "Mei", "last_name": "Chan", "zip": "02139"}
 
@@ -70,11 +71,50 @@ def test_next_day_is_a_new_action_for_the_same_supporter(db_session: Session, sl
     assert count(db_session, Supporter) == 1
 
 
-def test_consent_once_given_is_kept(db_session: Session, slug: str):
+def consents(session: Session) -> list[CampaignConsent]:
+    session.expire_all()
+    return list(session.scalars(select(CampaignConsent).order_by(CampaignConsent.id)))
+
+
+def test_consent_is_recorded_for_that_campaign_with_what_proves_it(db_session: Session, slug: str):
+    now = datetime(2026, 11, 23, 12, tzinfo=UTC)
+    form = parse_action_form({**VALID, "consent": "on", "locale": "zh-Hant"})
+    result = submit_action(db_session, slug, form, now=now, source="form")
+    [consent] = consents(db_session)
+    campaign_id = db_session.scalar(select(Campaign.id).where(Campaign.slug == slug))
+    assert consent.campaign_id == campaign_id
+    assert (consent.source, consent.locale, consent.action_id) == ("form", "zh-Hant",
+                                                                   result.action_id)
+    assert consent.text == CONSENT_TEXT["zh-Hant"] and consent.given_at == now
+    assert consent.withdrawn_at is None
+
+
+def test_no_consent_no_record_and_consent_to_one_campaign_is_not_to_another(
+        db_session: Session, slug: str):
+    other = load_campaign(db_session, SECOND_CAMPAIGN_FILE)
+    submit_action(db_session, slug, parse_action_form(VALID))
+    assert consents(db_session) == []
+    submit_action(db_session, slug, parse_action_form({**VALID, "consent": True}))  # a repeat
+    submit_action(db_session, other.slug, parse_action_form(VALID))
+    [consent] = consents(db_session)
+    assert consent.campaign_id != other.id and consent.source == "api"
+    assert consent.action_id is None  # given with a repeat of the day's action
+
+
+def test_consent_once_given_stands_and_a_withdrawal_is_never_revived(db_session: Session,
+                                                                     slug: str):
     now = datetime(2026, 11, 23, 12, tzinfo=UTC)
     submit_action(db_session, slug, parse_action_form({**VALID, "consent": True}), now=now)
     submit_action(db_session, slug, parse_action_form(VALID), now=now + timedelta(days=2))
-    assert db_session.scalar(select(Supporter.consent)) is True
+    [kept] = consents(db_session)
+    assert kept.given_at == now and kept.withdrawn_at is None
+    withdraw_consent(db_session, kept.supporter_id, kept.campaign_id, via="link")
+    db_session.commit()
+    # Anyone can type an address into the form: a later consent doesn't undo a withdrawal.
+    submit_action(db_session, slug, parse_action_form({**VALID, "consent": True}),
+                  now=now + timedelta(days=3))
+    [after] = consents(db_session)
+    assert after.withdrawn_at is not None and after.given_at == now
 
 
 def test_unknown_campaign_is_refused(db_session: Session):

@@ -16,7 +16,7 @@ from actionwave.config import Settings
 from actionwave.intake import FieldError, cwc_fields_needed, parse_action_form
 from actionwave.migrate import upgrade
 from actionwave.services import Services
-from tests.conftest import CAMPAIGN_FILE
+from tests.conftest import CAMPAIGN_FILE, truncate_all
 from tests.stubs.cwc import AGENT
 
 CWC = {"cwc_api_url": "http://127.0.0.1:9/v2", "cwc_api_key": "k", **AGENT}
@@ -87,6 +87,8 @@ def cwc_app(request: pytest.FixtureRequest, settings: Settings, tmp_path: Path,
     app = create_app(own, services)
     app.config["TESTING"] = True
     yield app
+    if request.param == "postgresql":
+        truncate_all(services.engine)  # what the app committed, shared with later tests
     services.close()
 
 

@@ -18,18 +18,18 @@ from actionwave.waves.control import (
     wave_progress,
 )
 from actionwave.waves.launch import create_wave, fan_out_wave, launch_wave, start_due_waves
-from tests.support import wait_for
+from tests.support import consent_everyone, wait_for
 
 SUPPORTERS = 100_000
 
 
-def generate_supporters(session: Session, count: int, **columns: str) -> None:
-    """``count`` consenting supporters in one set-based statement."""
-    state = columns.get("state", "'CA'")
+def generate_supporters(session: Session, count: int, campaign_slug: str) -> None:
+    """``count`` supporters who consented to the campaign's mail, in two set-based statements."""
     session.execute(text(
         "INSERT INTO supporters (email, first_name, last_name, state, zip, district, locale,"
-        f" consent, created_at, updated_at) SELECT 's' || g || '@example.org', 'S', 'G', {state},"
-        " '94110', 11, 'en', true, now(), now() FROM generate_series(1, :n) g"), {"n": count})
+        " created_at, updated_at) SELECT 's' || g || '@example.org', 'S', 'G', 'CA',"
+        " '94110', 11, 'en', now(), now() FROM generate_series(1, :n) g"), {"n": count})
+    consent_everyone(session, campaign_slug)
 
 
 def claimable(session: Session, wave_id: int) -> int:
@@ -43,7 +43,7 @@ def test_wave_to_100k_supporters_paused_and_resumed_reaches_each_exactly_once(
 ) -> None:
     with committed_db.session() as session:
         campaign_id = session.scalar(select(Campaign.id).where(Campaign.slug == campaign_slug))
-        generate_supporters(session, SUPPORTERS)
+        generate_supporters(session, SUPPORTERS, campaign_slug)
         session.execute(text("UPDATE supporters SET unsubscribed_at = now() WHERE id % 1000 = 0"))
         wave_id = create_wave(session, campaign_id, "big wave").id
         session.commit()
@@ -87,7 +87,7 @@ def test_cancelled_wave_stops_fan_out_and_is_not_claimable(
     db_session: Session, campaign_slug: str,
 ) -> None:
     campaign_id = db_session.scalar(select(Campaign.id).where(Campaign.slug == campaign_slug))
-    generate_supporters(db_session, 30)
+    generate_supporters(db_session, 30, campaign_slug)
     wave = create_wave(db_session, campaign_id, "cancel me")
     launch_wave(db_session, wave.id)
     fan_out_wave(db_session, wave.id, chunk_size=10)
@@ -100,7 +100,7 @@ def test_paced_wave_spreads_its_chunks_a_minute_apart_and_shifts_on_resume(
     db_session: Session, campaign_slug: str,
 ) -> None:
     campaign_id = db_session.scalar(select(Campaign.id).where(Campaign.slug == campaign_slug))
-    generate_supporters(db_session, 25)
+    generate_supporters(db_session, 25, campaign_slug)
     wave = create_wave(db_session, campaign_id, "slow", pace_per_minute=10)
     start = datetime(2030, 1, 1, 12, tzinfo=UTC)
     launch_wave(db_session, wave.id, now=start)

@@ -14,7 +14,7 @@ from actionwave.intake import ActionForm, submit_action
 from actionwave.legislators.geocoder import CensusGeocoder
 from actionwave.legislators.sources import read_source
 from actionwave.legislators.sync import store_snapshot
-from actionwave.models import Action, Campaign, Target
+from actionwave.models import Action, Campaign, Supporter, Target
 from actionwave.resolution import resolve_actions
 from tests.conftest import SHARED_DATA
 from tests.stubs.base import StubServer, serve
@@ -198,3 +198,20 @@ def _wait_until_blocked(services, pid: int) -> None:  # type: ignore[no-untyped-
                 return
             time.sleep(0.05)
     raise AssertionError("the second worker never waited for the first")
+
+
+@pytest.mark.parametrize(("zip_code", "typed", "district", "stored"), [
+    ("94110", None, None, ("CA", 11)),  # the ZIP lies in one state: derived, nothing typed
+    ("94110", "NY", None, ("CA", 11)),  # the ZIP wins over a mistyped state
+    ("30165", None, None, (None, None)),  # Georgia or Alabama: unknown, never a guess
+    ("30165", None, 14, ("GA", 14)),  # ... until a district is chosen
+])
+def test_the_supporters_state_is_derived_and_stored(db_session, campaign_slug, zip_code: str,  # type: ignore[no-untyped-def]
+                                                    typed: str | None, district: int | None,
+                                                    stored: tuple[str | None, int | None]) -> None:
+    action = submit(db_session, campaign_slug, zip_code, state=typed, district=district)
+    resolve_action(db_session, action.id)
+    db_session.flush()
+    supporter = db_session.get(Supporter, action.supporter_id)
+    db_session.refresh(supporter)
+    assert (supporter.state, supporter.district) == stored

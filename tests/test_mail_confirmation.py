@@ -8,6 +8,7 @@ from email import policy
 from email.parser import BytesParser
 from pathlib import Path
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from actionwave.campaigns import load_campaign
@@ -15,7 +16,8 @@ from actionwave.channels import OutgoingMail, SendOutcome
 from actionwave.config import Settings
 from actionwave.mail.confirmation import build_confirmation
 from actionwave.mail.outbox_mailer import DevOutboxMailer
-from actionwave.models import Action, Delivery, Supporter, Target
+from actionwave.mail.unsubscribe import UnsubscribeScope, read_unsubscribe_token
+from actionwave.models import Action, CampaignConsent, Delivery, Supporter, Target
 from tests.conftest import CAMPAIGN_FILE
 
 
@@ -55,13 +57,24 @@ def test_confirmation_lists_whom_and_how(db_session: Session, settings: Settings
     assert f"{settings.public_url}/u/" in mail.text
 
 
-def test_confirmation_has_one_click_unsubscribe_headers(db_session: Session,
-                                                        settings: Settings) -> None:
-    mail = build_confirmation(db_session, settings, acted(db_session).id)
+def test_confirmation_has_one_click_unsubscribe_headers_for_its_campaign(
+        db_session: Session, settings: Settings) -> None:
+    action = acted(db_session)
+    mail = build_confirmation(db_session, settings, action.id)
     assert mail is not None
     https, mailto = mail.headers["List-Unsubscribe"].split(", ")
     assert https.startswith(f"<{settings.public_url}/u/") and mailto.startswith("<mailto:")
     assert mail.headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    token = https.strip("<>").rpartition("/u/")[2]
+    assert read_unsubscribe_token(settings, token) == UnsubscribeScope(action.supporter_id,
+                                                                       action.campaign_id)
+
+
+def test_confirmation_is_transactional_it_needs_no_consent(db_session: Session,
+                                                           settings: Settings) -> None:
+    action = acted(db_session)  # never ticked "keep me updated"
+    assert db_session.scalar(select(CampaignConsent.id)) is None
+    assert build_confirmation(db_session, settings, action.id) is not None
 
 
 def test_confirmation_in_traditional_chinese(db_session: Session, settings: Settings) -> None:

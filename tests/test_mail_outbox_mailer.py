@@ -20,7 +20,7 @@ def outbox(settings: Settings, tmp_path: Path) -> DevOutboxMailer:
 def test_list_unsubscribe_keeps_both_urls_unencoded(settings: Settings, tmp_path: Path) -> None:
     mailer = outbox(settings, tmp_path)
     public = replace(settings, public_url="https://act.example.org")
-    headers = list_unsubscribe_headers(public, 123456789)
+    headers = list_unsubscribe_headers(public, 123456789, 7)
     mail = OutgoingMail(key="confirmation:1", to="mei@example.org", to_name="陳美",
                         subject="陳美，謝謝您：關於 H.R. 2661 的訊息", text="謝謝\n",
                         headers=headers)
@@ -30,7 +30,7 @@ def test_list_unsubscribe_keeps_both_urls_unencoded(settings: Settings, tmp_path
     assert b"=?" not in header  # no RFC 2047 encoded-words: readers would not decode them
     assert header.isascii()
     parsed = BytesParser(policy=policy.default).parsebytes(raw)
-    https_url = unsubscribe_url(public, 123456789)
+    https_url = unsubscribe_url(public, 123456789, 7)
     urls = [part.strip() for part in str(parsed["List-Unsubscribe"]).split(",")]
     assert urls[0] == f"<{https_url}>"
     assert urls[1].startswith("<mailto:unsubscribe@example.org?subject=unsubscribe-")

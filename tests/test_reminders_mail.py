@@ -7,8 +7,10 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from actionwave.config import Settings
+from actionwave.mail.consent import grant_consent
 from actionwave.models import Campaign, Reminder, Supporter
 from actionwave.reminders.sweep import ASK_TO_CALL, WRITE_SENATORS
 from actionwave.services import Services
@@ -16,12 +18,21 @@ from tests.delivery_support import mail_settings
 from tests.stubs.sendgrid import sendgrid_stub
 from tests.support import wait_for
 
+CAMPAIGN = "hketo-certification-act"
 
-def _person(services: Services, email: str, state: str, **fields: object) -> int:
+
+def _campaign_id(session: Session) -> int:
+    return session.scalar(select(Campaign.id).where(Campaign.slug == CAMPAIGN))  # type: ignore[return-value]
+
+
+def _person(services: Services, email: str, state: str, district: int, **fields: object) -> int:
+    """A supporter who consented to the campaign's mail, with a sitting representative."""
     with services.session() as session:
         person = Supporter(email=email, first_name=email.split("@")[0].title(), last_name="Lee",
-                           zip="10001", state=state, consent=True, **fields)
+                           zip="10001", state=state, district=district, **fields)
         session.add(person)
+        session.flush()
+        grant_consent(session, person.id, _campaign_id(session), source="import")
         session.commit()
         return person.id
 
@@ -29,7 +40,7 @@ def _person(services: Services, email: str, state: str, **fields: object) -> int
 def _remind(services: Services, supporter_id: int, due_at: datetime, kind: str = ASK_TO_CALL,
             key: str = "", sent_at: datetime | None = None) -> int:
     with services.session() as session:
-        campaign_id = session.scalar(select(Campaign.id))
+        campaign_id = _campaign_id(session)
         row = Reminder(supporter_id=supporter_id, campaign_id=campaign_id, kind=kind, key=key,
                        due_at=due_at, sent_at=sent_at, outcome="sent" if sent_at else None)
         session.add(row)
@@ -47,17 +58,17 @@ def test_due_reminder_is_mailed_once_by_a_real_worker_and_the_rest_are_held_back
     # Quiet hours that leave New York's present hour (and the next) open and Hawaii's closed.
     new_york = now.astimezone(ZoneInfo("America/New_York")).hour
     before = now - timedelta(minutes=5)
-    due = _remind(committed_db, _person(committed_db, "ada@example.org", "NY"), before,
+    due = _remind(committed_db, _person(committed_db, "ada@example.org", "NY", 12), before,
                   kind=WRITE_SENATORS, key="transition:1")
-    quiet = _remind(committed_db, _person(committed_db, "kai@example.org", "HI"), before)
-    capped_person = _person(committed_db, "cap@example.org", "NY")
+    quiet = _remind(committed_db, _person(committed_db, "kai@example.org", "HI", 1), before)
+    capped_person = _person(committed_db, "cap@example.org", "NY", 12)
     for key in ("a", "b"):
         _remind(committed_db, capped_person, now - timedelta(days=2), key=key,
                 sent_at=now - timedelta(days=1))
     capped = _remind(committed_db, capped_person, before, kind=WRITE_SENATORS, key="c")
-    gone = _remind(committed_db, _person(committed_db, "gone@example.org", "NY",
+    gone = _remind(committed_db, _person(committed_db, "gone@example.org", "NY", 12,
                                          unsubscribed_at=now), before)
-    later = _remind(committed_db, _person(committed_db, "later@example.org", "NY"),
+    later = _remind(committed_db, _person(committed_db, "later@example.org", "NY", 12),
                     now + timedelta(days=1))
 
     with sendgrid_stub() as stub:

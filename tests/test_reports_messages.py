@@ -34,10 +34,12 @@ def add_messages(services: Services) -> None:
         session.flush()
         for state in ("sent", "sent", "pending", "dead"):
             session.add(Delivery(action_id=action.id, target_id=target.id, channel="cwc",
+                                 campaign_id=campaign_id,
                                  state=state, idempotency_key=uuid.uuid4().hex))
         for channel, state in (("email", "sent"), ("wave_email", "sent"),
                                ("reminder_email", "sent"), ("wave_email", "failed")):
             session.add(Delivery(supporter_id=supporter.id, channel=channel, state=state,
+                                 campaign_id=campaign_id,
                                  idempotency_key=uuid.uuid4().hex))
         now = datetime.now(UTC)
         for stage, posted, error, history in (("introduced", now, None, True),
@@ -53,7 +55,7 @@ def add_messages(services: Services) -> None:
 def test_letters_supporter_mails_and_posts_are_counted_apart(store: Services):  # noqa: F811
     add_messages(store)
     with store.session() as session:
-        kinds = messages_by_kind(session)
+        kinds = messages_by_kind(session, session.scalar(select(Campaign.id)))
     assert kinds == [KindCounts("legislators", sent=2, in_flight=1, dead=1),
                      KindCounts("supporters", sent=3, failed=1),
                      KindCounts("posts", sent=1, in_flight=1, dead=1)]

@@ -7,8 +7,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
+from actionwave.mail.consent import grant_consent
 from actionwave.mail.models import MailEvent
-from actionwave.models import Action, Campaign, Delivery, Reminder, Supporter
+from actionwave.models import Action, Campaign, CampaignConsent, Delivery, Reminder, Supporter
 from actionwave.supporters import NoSuchSupporter, erase_supporter, export_csv, search_supporters
 
 
@@ -23,6 +24,7 @@ def mei(db_session) -> Supporter:  # type: ignore[no-untyped-def]
                     message="Please cosponsor", details={"address": "1 Main St"}, ip_hash="abc")
     db_session.add(action)
     db_session.flush()
+    grant_consent(db_session, supporter.id, campaign.id, source="form")
     db_session.add_all([
         Delivery(action_id=action.id, channel="cwc", state="sent", recipient="WY00",
                  payload={"name": "Mei Chan"}, idempotency_key="m-sent"),
@@ -39,9 +41,25 @@ def mei(db_session) -> Supporter:  # type: ignore[no-untyped-def]
 
 
 def test_search_finds_by_email_name_and_zip(db_session, mei):
+    campaign_id = db_session.scalar(select(Campaign.id).where(Campaign.slug == "s"))
     for text in ("MEI@", "mei chan", "8200"):
-        assert [s.id for s in search_supporters(db_session, text)] == [mei.id]
-    assert search_supporters(db_session, "nobody") == []
+        assert [s.id for s in search_supporters(db_session, campaign_id, text)] == [mei.id]
+    assert search_supporters(db_session, campaign_id, "nobody") == []
+
+
+def test_search_lists_only_the_campaigns_own_supporters(db_session, mei):
+    other = Campaign(slug="other", title="Other")
+    kai = Supporter(email="kai@example.org", first_name="Kai", last_name="Lee", zip="10001")
+    ann = Supporter(email="ann@example.org", first_name="Ann", last_name="Wu", zip="10001")
+    db_session.add_all([other, kai, ann])
+    db_session.flush()
+    db_session.add(Action(campaign_id=other.id, supporter_id=kai.id, idempotency_key="k1"))
+    grant_consent(db_session, ann.id, other.id, source="import")  # consented, no action yet
+    db_session.commit()
+    assert {s.email for s in search_supporters(db_session, other.id, "")} == {
+        "kai@example.org", "ann@example.org"}
+    mine = db_session.scalar(select(Campaign.id).where(Campaign.slug == "s"))
+    assert [s.email for s in search_supporters(db_session, mine, "")] == ["mei@example.org"]
 
 
 def test_export_streams_csv_and_defuses_formulas(db_session, mei):
@@ -68,7 +86,8 @@ def test_erasure_removes_personal_data_and_keeps_the_counts(db_session, mei):
     assert db_session.scalar(select(func.count()).select_from(Action)) == 1
     assert db_session.scalar(select(Reminder.outcome)) == "erased"
     assert db_session.scalar(select(MailEvent.email)) == erased.email
-    assert search_supporters(db_session, "") == []
+    assert search_supporters(db_session, action.campaign_id, "") == []
+    assert db_session.scalar(select(CampaignConsent.withdrawn_via)) == "erased"
     assert "erased" not in "".join(export_csv(db_session))
 
 

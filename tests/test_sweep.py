@@ -1,4 +1,8 @@
-"""Reminders: planned as rows, swept when due; unsubscribes, cap and quiet hours respected."""
+"""Reminders: planned as rows, swept when due; consent, cap, quiet hours and legislators respected.
+
+Who may get one is tested on both stores in ``test_audience.py``; quiet hours' zones in
+``test_zones.py``.
+"""
 
 from __future__ import annotations
 
@@ -8,25 +12,29 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from actionwave.mail.consent import grant_consent
 from actionwave.models import Action, Campaign, Delivery, Reminder, Supporter
 from actionwave.reminders.sweep import (
     ASK_TO_CALL,
     CALL_AFTER,
-    QuietHours,
     plan_call_reminders,
     sweep_due_reminders,
 )
+from actionwave.reminders.zones import QuietHours
 
 # 18:00 UTC is 10:00 in California and 14:00 in New York: outside quiet hours for both.
 DAYTIME = datetime(2030, 3, 5, 18, tzinfo=UTC)
 QUIET = QuietHours(21, 9)
 
 
-def supporter(session: Session, state: str = "CA", **fields: object) -> Supporter:
+def supporter(session: Session, campaign: int, state: str = "CA", district: int = 11,
+              **fields: object) -> Supporter:
+    """A supporter who consented to ``campaign``, in a district with a sitting representative."""
     person = Supporter(email=f"{uuid.uuid4().hex}@example.org", first_name="A", last_name="B",
-                       state=state, zip="94110", consent=True, **fields)
+                       state=state, district=district, zip="94110", **fields)
     session.add(person)
     session.flush()
+    grant_consent(session, person.id, campaign, source="import")
     return person
 
 
@@ -48,35 +56,37 @@ def sweep(session: Session, now: datetime = DAYTIME, cap: int = 2):  # type: ign
 
 
 def test_due_reminder_becomes_one_delivery(db_session: Session, campaign_slug: str) -> None:
-    row = reminder(db_session, supporter(db_session), campaign_id(db_session, campaign_slug),
-                   DAYTIME - timedelta(minutes=1))
+    cid = campaign_id(db_session, campaign_slug)
+    row = reminder(db_session, supporter(db_session, cid), cid, DAYTIME - timedelta(minutes=1))
     assert sweep(db_session).sent == 1
     assert sweep(db_session).sent == 0  # a second sweep finds nothing to do
     deliveries = db_session.scalars(select(Delivery).where(
         Delivery.idempotency_key == f"reminder:{row.id}")).all()
     assert len(deliveries) == 1 and deliveries[0].channel == "reminder_email"
+    assert deliveries[0].campaign_id == cid
     assert row.outcome == "sent"
 
 
 def test_not_yet_due_reminder_waits(db_session: Session, campaign_slug: str) -> None:
-    row = reminder(db_session, supporter(db_session), campaign_id(db_session, campaign_slug),
-                   DAYTIME + timedelta(minutes=1))
+    cid = campaign_id(db_session, campaign_slug)
+    row = reminder(db_session, supporter(db_session, cid), cid, DAYTIME + timedelta(minutes=1))
     assert sweep(db_session).ids == {}
     assert row.sent_at is None and row.cancelled_at is None
 
 
 def test_unsubscribed_supporter_gets_no_reminder(db_session: Session, campaign_slug: str) -> None:
-    person = supporter(db_session, unsubscribed_at=DAYTIME - timedelta(days=1))
-    row = reminder(db_session, person, campaign_id(db_session, campaign_slug), DAYTIME)
+    cid = campaign_id(db_session, campaign_slug)
+    person = supporter(db_session, cid, unsubscribed_at=DAYTIME - timedelta(days=1))
+    row = reminder(db_session, person, cid, DAYTIME)
     assert sweep(db_session).unsubscribed == 1
     assert row.outcome == "unsubscribed" and row.sent_at is None
 
 
 def test_cap_limits_reminders_per_supporter_per_week(db_session: Session,
                                                      campaign_slug: str) -> None:
-    person = supporter(db_session)
-    rows = [reminder(db_session, person, campaign_id(db_session, campaign_slug), DAYTIME, str(i))
-            for i in range(3)]
+    cid = campaign_id(db_session, campaign_slug)
+    person = supporter(db_session, cid)
+    rows = [reminder(db_session, person, cid, DAYTIME, str(i)) for i in range(3)]
     result = sweep(db_session, cap=2)
     assert (result.sent, result.capped) == (2, 1)
     assert sorted(r.outcome or "" for r in rows) == ["capped", "sent", "sent"]
@@ -88,8 +98,8 @@ def test_quiet_hours_move_the_reminder_to_morning_in_the_supporters_state(
     # 05:00 UTC: 21:00 in California (quiet), 00:00 in New York (quiet), 19:00 in Hawaii.
     now = datetime(2030, 3, 5, 5, tzinfo=UTC)
     cid = campaign_id(db_session, campaign_slug)
-    west = reminder(db_session, supporter(db_session, "CA"), cid, now)
-    hawaii = reminder(db_session, supporter(db_session, "HI"), cid, now)
+    west = reminder(db_session, supporter(db_session, cid, "CA"), cid, now)
+    hawaii = reminder(db_session, supporter(db_session, cid, "HI", district=1), cid, now)
     result = sweep(db_session, now=now)
     assert (result.sent, result.deferred) == (1, 1)
     assert hawaii.sent_at == now
@@ -100,8 +110,9 @@ def test_quiet_hours_move_the_reminder_to_morning_in_the_supporters_state(
 
 def test_writers_are_asked_to_call_three_days_later_once(db_session: Session,
                                                          campaign_slug: str) -> None:
-    person = supporter(db_session)
-    action = Action(campaign_id=campaign_id(db_session, campaign_slug), supporter_id=person.id,
+    cid = campaign_id(db_session, campaign_slug)
+    person = supporter(db_session, cid)
+    action = Action(campaign_id=cid, supporter_id=person.id,
                     idempotency_key=uuid.uuid4().hex, created_at=DAYTIME)
     db_session.add(action)
     db_session.flush()

@@ -34,7 +34,7 @@ from actionwave.waves.launch import create_wave, fan_out_wave, waves_to_fan_out
 from tasks.bill import react_to_transitions
 from tests.stubs.congress import API_KEY, BillReplay, CongressStub, recorded_bills, running
 from tests.stubs.x import XStub
-from tests.support import wait_for
+from tests.support import consent_everyone, wait_for
 
 REPLAY = ("introduced", "in_committee", "passed_house", "received_in_senate")
 STAGE_TRIGGERS = ("introduced", "in_committee:house", "passed_house", "in_committee:senate")
@@ -93,9 +93,10 @@ def _seed(services: Services, slug: str) -> int:
         campaign_id = session.scalar(select(Campaign.id).where(Campaign.slug == slug))
         session.execute(text(
             "INSERT INTO supporters (email, first_name, last_name, state, zip, district, locale,"
-            " consent, created_at, updated_at) SELECT 'w' || g || '@example.org', 'W', 'S',"
-            " 'CA', '94110', 11, 'en', true, now(), now() FROM generate_series(1, :n) g"
+            " created_at, updated_at) SELECT 'w' || g || '@example.org', 'W', 'S',"
+            " 'CA', '94110', 11, 'en', now(), now() FROM generate_series(1, :n) g"
         ), {"n": SUPPORTERS})
+        consent_everyone(session, slug)
         for trigger in STAGE_TRIGGERS:
             create_wave(session, campaign_id, f"on {trigger}", trigger="stage",
                         trigger_stage=trigger)

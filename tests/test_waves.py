@@ -98,3 +98,16 @@ def test_cli_creates_launches_and_reports_a_wave(  # type: ignore[no-untyped-def
     status = runner.invoke(cli, ["wave", "status", wave_id])
     assert '"status": "running"' in status.output
     assert runner.invoke(cli, ["wave", "resume", wave_id]).exit_code == 1
+
+
+def test_waves_are_listed_per_campaign(  # type: ignore[no-untyped-def]
+    organizer, committed_db: Services, campaign_slug: str, second_campaign: str,
+) -> None:
+    ids = {slug: organizer.post("/api/v1/waves", json={"campaign": slug, "name": slug})
+           .get_json()["id"] for slug in (campaign_slug, second_campaign)}
+    for slug, wave_id in ids.items():
+        listed = organizer.get(f"/api/v1/waves?campaign={slug}").get_json()["waves"]
+        assert [w["id"] for w in listed] == [wave_id]
+    assert len(organizer.get("/api/v1/waves").get_json()["waves"]) == 2
+    unknown = organizer.get("/api/v1/waves?campaign=nope")
+    assert unknown.status_code == 404 and unknown.get_json()["error"]["field"] == "campaign"

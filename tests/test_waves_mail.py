@@ -14,6 +14,7 @@ from actionwave.delivery.claims import claim_due_deliveries
 from actionwave.delivery.engine import deliver_due
 from actionwave.delivery.policy import DeliveryPolicy
 from actionwave.delivery.ratelimit import LocalRateLimiter
+from actionwave.mail.consent import grant_consent
 from actionwave.mail.sendgrid_mailer import SendGridMailer
 from actionwave.mail.unsubscribe import unsubscribe
 from actionwave.models import Campaign, Delivery, MessageTemplate, Supporter
@@ -23,9 +24,10 @@ from actionwave.waves.launch import WAVE_CHANNEL, create_wave, fan_out_wave, lau
 from actionwave.waves.mail import CampaignMailSender, render_batch, wave_choices
 from tests.delivery_support import mail_settings
 from tests.stubs.sendgrid import SendGridStub, sendgrid_stub
-from tests.support import wait_for
+from tests.support import consent_everyone, wait_for
 
 BIG_WAVE = 100_000
+CAMPAIGN = "hketo-certification-act"
 
 
 @pytest.fixture
@@ -35,11 +37,15 @@ def stub() -> Iterator[SendGridStub]:
 
 
 def _supporter(services: Services, email: str, first_name: str, locale: str = "en",
-               city: str | None = None) -> int:
+               city: str | None = None, campaign: str = CAMPAIGN) -> int:
+    """A Californian with a sitting representative who consented to ``campaign``'s mail."""
     with services.session() as session:
         person = Supporter(email=email, first_name=first_name, last_name="Lee", zip="94110",
-                           state="CA", city=city, locale=locale, consent=True)
+                           state="CA", district=11, city=city, locale=locale)
         session.add(person)
+        session.flush()
+        campaign_id = session.scalar(select(Campaign.id).where(Campaign.slug == campaign))
+        grant_consent(session, person.id, campaign_id, source="import")  # type: ignore[arg-type]
         session.commit()
         return person.id
 
@@ -136,10 +142,11 @@ def test_a_batch_renders_with_a_fixed_number_of_queries(
 ) -> None:
     with committed_db.session() as session:
         session.execute(text(
-            "INSERT INTO supporters (email, first_name, last_name, state, zip, locale, consent,"
+            "INSERT INTO supporters (email, first_name, last_name, state, zip, locale,"
             " created_at, updated_at) SELECT 'q' || g || '@example.org', 'Q' || g, 'L', 'NY',"
-            " '10001', CASE WHEN g % 2 = 0 THEN 'en' ELSE 'zh-Hant' END, true, now(), now()"
+            " '10001', CASE WHEN g % 2 = 0 THEN 'en' ELSE 'zh-Hant' END, now(), now()"
             " FROM generate_series(1, 300) g"))
+        consent_everyone(session, campaign_slug)
         session.commit()
     _fanned_out_wave(committed_db, campaign_slug)
     with committed_db.session() as session:
@@ -171,10 +178,11 @@ def test_wave_to_100k_supporters_is_delivered_once_each_paused_and_resumed_halfw
 
     with committed_db.session() as session:
         session.execute(text(
-            "INSERT INTO supporters (email, first_name, last_name, state, zip, locale, consent,"
+            "INSERT INTO supporters (email, first_name, last_name, state, zip, locale,"
             " created_at, updated_at) SELECT 'h' || g || '@example.org', 'H' || g, 'K', 'CA',"
-            " '94110', CASE WHEN g % 10 = 0 THEN 'zh-Hant' ELSE 'en' END, true, now(), now()"
+            " '94110', CASE WHEN g % 10 = 0 THEN 'zh-Hant' ELSE 'en' END, now(), now()"
             " FROM generate_series(1, :n) g"), {"n": BIG_WAVE})
+        consent_everyone(session, campaign_slug)
         session.commit()
         campaign_id = session.scalar(select(Campaign.id).where(Campaign.slug == campaign_slug))
         wave_id = create_wave(session, campaign_id, "everyone").id

@@ -12,6 +12,7 @@ from typing import Any
 from flask import Blueprint, Response, jsonify
 
 from actionwave.cwc.message import PREFIXES
+from actionwave.mail.consent import CONSENT_TEXT
 
 bp = Blueprint("openapi", __name__)
 
@@ -45,8 +46,12 @@ SUBMISSION = {
         "state": {"type": "string", "description": "Two-letter USPS code."},
         "message": {"type": "string", "maxLength": 5000},
         "locale": {"type": "string", "enum": ["en", "zh-Hant"]},
-        "consent": {"type": ["boolean", "string"],
-                    "description": "Opt-in to campaign mail (true/false, on/off, 1/0)."},
+        "consent": {"type": ["boolean", "string"], "description": (
+            "Opt-in to this campaign's mail (true/false, on/off, 1/0), recorded with the time, "
+            "source `api` and the text below in the submission's `locale`: show your supporters "
+            f"exactly that text. en: \"{CONSENT_TEXT['en']}\" zh-Hant: "
+            f"\"{CONSENT_TEXT['zh-Hant']}\" Consent is per campaign; once withdrawn (the "
+            "unsubscribe link of the campaign's mail), a later submission does not renew it.")},
         "district": {"type": ["integer", "string"], "description": "A chosen House district."},
         "website": {"type": "string", "description": "Honeypot: leave empty."},
     },

@@ -19,6 +19,7 @@ from actionwave.intake import (
     cwc_fields_needed,
     parse_action_form,
 )
+from actionwave.mail.consent import consent_text
 from actionwave.messages.page import page_messages
 from actionwave.models import Campaign
 from web.api import ip_hash
@@ -73,6 +74,8 @@ def page_context(campaign: Campaign, **extra: Any) -> dict[str, Any]:
         "honeypot": HONEYPOT,
         "cwc_fields": cwc_fields_needed(services().settings, campaign.target_chambers),
         "prefixes": PREFIXES,
+        # The consent box's label: the very words the intake records with the consent.
+        "consent_label": consent_text(locale()),
         **extra,
     }
 
@@ -112,7 +115,8 @@ def accept_form(slug: str, check_token: Callable[[], None], thanks_endpoint: str
         if form.honeypot_filled:
             g.intake_outcome = "honeypot"
             return redirect(url_for(thanks_endpoint, slug=slug))
-        submission = accept_submission(services().submissions, slug, form, ip_hash=ip_hash())
+        submission = accept_submission(services().submissions, slug, form, ip_hash=ip_hash(),
+                                       source="form")
         g.intake_outcome = "accepted" if submission.created else "duplicate"
         g.action_id = str(submission.action_id)
     except FieldError as exc:

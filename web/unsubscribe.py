@@ -1,38 +1,64 @@
 """The signed unsubscribe / preferences page, and RFC 8058 one-click unsubscribe.
 
-``GET /u/<token>`` shows the supporter's state; ``POST /u/<token>`` unsubscribes. Mail clients
-send the one-click POST (``List-Unsubscribe=One-Click``) without a session, so the signed token
-is the only credential and no CSRF token is asked for.
+A link is scoped to the campaign whose mail carried it (``actionwave.mail.unsubscribe``):
+``GET /u/<token>`` shows what the supporter gets from that campaign; ``POST /u/<token>`` (the
+page's button, or a mail client's one-click ``List-Unsubscribe=One-Click``) stops that
+campaign's mail, and ``POST`` with ``scope=all`` stops all mail. Mail clients send the one-click
+POST without a session, so the signed token is the only credential and no CSRF token is asked for.
 """
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, render_template
+from flask import Blueprint, abort, render_template, request
 
-from actionwave.mail.unsubscribe import read_unsubscribe_token, unsubscribe
-from actionwave.models import Supporter
+from actionwave.mail.consent import consents_of
+from actionwave.mail.unsubscribe import (
+    UnsubscribeScope,
+    read_unsubscribe_token,
+    unsubscribe,
+    unsubscribe_from_campaign,
+)
+from actionwave.models import Campaign, Supporter
 from web.context import db, services
+from web.i18n import locale
 
 bp = Blueprint("unsubscribe", __name__)
 
 
-def _supporter(token: str) -> Supporter:
-    supporter_id = read_unsubscribe_token(services().settings, token)
-    supporter = db().get(Supporter, supporter_id) if supporter_id is not None else None
-    if supporter is None:
+def _scope(token: str) -> tuple[UnsubscribeScope, Supporter]:
+    scope = read_unsubscribe_token(services().settings, token)
+    supporter = db().get(Supporter, scope.supporter_id) if scope is not None else None
+    if scope is None or supporter is None:
         abort(404)
-    return supporter
+    return scope, supporter
+
+
+def _page(token: str, scope: UnsubscribeScope, supporter: Supporter, done: str | None) -> str:
+    campaign = db().get(Campaign, scope.campaign_id) if scope.campaign_id is not None else None
+    title = ""
+    consent = None
+    if campaign is not None:
+        copy = campaign.content.get(locale()) or campaign.content.get("en") or {}
+        title = str(copy.get("title") or campaign.title)
+        consent = consents_of(db(), campaign.id, [supporter.id]).get(supporter.id)
+    return render_template("unsubscribe.html", supporter=supporter, token=token, done=done,
+                           campaign=campaign, title=title, consent=consent)
 
 
 @bp.get("/u/<token>")
 def preferences(token: str) -> str:
-    supporter = _supporter(token)
-    return render_template("unsubscribe.html", supporter=supporter, token=token, done=False)
+    scope, supporter = _scope(token)
+    return _page(token, scope, supporter, None)
 
 
 @bp.post("/u/<token>")
 def unsubscribe_now(token: str) -> str:
-    supporter = _supporter(token)
-    unsubscribe(db(), supporter.id)
+    scope, supporter = _scope(token)
+    if scope.campaign_id is None or request.form.get("scope") == "all":
+        unsubscribe(db(), supporter.id)
+        done = "all"
+    else:
+        unsubscribe_from_campaign(db(), supporter.id, scope.campaign_id)
+        done = "campaign"
     db().refresh(supporter)
-    return render_template("unsubscribe.html", supporter=supporter, token=token, done=True)
+    return _page(token, scope, supporter, done)

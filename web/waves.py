@@ -28,7 +28,15 @@ bp = Blueprint("waves", __name__)
 @bp.get("/waves")
 @require_role("viewer")
 def list_waves() -> tuple[Response, int]:
-    ids = db().scalars(select(Wave.id).order_by(Wave.id.desc()).limit(200)).all()
+    """The newest 200 waves, or with ``?campaign=<slug>`` those of one campaign."""
+    query = select(Wave.id).order_by(Wave.id.desc()).limit(200)
+    slug = request.args.get("campaign")
+    if slug is not None:
+        campaign_id = db().scalar(select(Campaign.id).where(Campaign.slug == slug))
+        if campaign_id is None:
+            return error_response(404, "campaign", "no campaign with this slug")
+        query = query.where(Wave.campaign_id == campaign_id)
+    ids = db().scalars(query).all()
     return jsonify(waves=[wave_progress(db(), wave_id) for wave_id in ids]), 200
 
 

@@ -115,7 +115,8 @@ def plan_batch(
 def _row(action: Action, item: PlannedDelivery, key: str, now: datetime) -> dict[str, Any]:
     return {
         "action_id": action.id, "supporter_id": action.supporter_id,
-        "target_id": item.target_id, "channel": item.channel, "recipient": item.recipient,
+        "campaign_id": action.campaign_id, "target_id": item.target_id,
+        "channel": item.channel, "recipient": item.recipient,
         "state": PENDING, "attempts": 0, "next_attempt_at": now, "payload": item.payload,
         "idempotency_key": key, "created_at": now, "updated_at": now,
     }

@@ -15,7 +15,8 @@ from sqlalchemy.orm import Session
 
 from actionwave.channels import OutgoingMail
 from actionwave.config import Settings
-from actionwave.mail.unsubscribe import list_unsubscribe_headers, may_mail, unsubscribe_url
+from actionwave.mail.audience import may_send_transactional
+from actionwave.mail.unsubscribe import list_unsubscribe_headers, unsubscribe_url
 from actionwave.messages.legislators import LegislatorRef
 from actionwave.messages.letters import templates_of
 from actionwave.messages.templating import render, template_vars
@@ -76,7 +77,7 @@ def build_confirmation(
         return None
     supporter = session.get(Supporter, action.supporter_id)
     campaign = session.get(Campaign, action.campaign_id)
-    if supporter is None or campaign is None or not may_mail(supporter):
+    if supporter is None or campaign is None or not may_send_transactional(supporter):
         return None
     locale = action.locale if action.locale in HOW else "en"
     words = HOW[locale]
@@ -91,12 +92,13 @@ def build_confirmation(
     if action.status == "needs_address":
         contacts.append(f"- {words['needs_address']}")
     lines = [intro, "", words["heading"], *contacts, "",
-             words["footer"].format(url=unsubscribe_url(settings, supporter.id))]
+             words["footer"].format(url=unsubscribe_url(settings, supporter.id, campaign.id))]
     return OutgoingMail(
         key=confirmation_key(action_id), to=supporter.email,
         to_name=f"{supporter.first_name} {supporter.last_name}".strip(), subject=subject,
         text="\n".join(lines).strip() + "\n",
-        headers=list_unsubscribe_headers(settings, supporter.id), category="confirmation",
+        headers=list_unsubscribe_headers(settings, supporter.id, campaign.id),
+        category="confirmation",
     )
 
 

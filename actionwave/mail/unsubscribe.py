@@ -1,11 +1,17 @@
 """Unsubscribing: signed tokens, RFC 8058 one-click headers, and the state change itself.
 
+A link is scoped to the campaign whose mail carries it, as RFC 8058 scopes one-click to the list
+the mail came from: following it (or the one-click POST) withdraws the consent to that campaign
+only. The page behind it also offers to stop all mail (``unsubscribe``). Links in mails sent
+before links were scoped carry only the supporter id, and stop all mail, as they said they would.
+
 Tokens are signed with ``SECRET_KEY`` and never expire, since an unsubscribe link in an old mail
-must still work. They carry only the supporter id.
+must still work. They carry the supporter id and the campaign id, nothing else.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parseaddr
 from functools import lru_cache
@@ -17,7 +23,9 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from actionwave.config import Settings
-from actionwave.models import Reminder, Supporter
+from actionwave.mail.audience import UNSUBSCRIBED
+from actionwave.mail.consent import VIA_EVERYTHING, VIA_LINK, withdraw_consent
+from actionwave.models import Supporter
 
 SALT = "actionwave.unsubscribe"
 
@@ -39,30 +47,47 @@ def _serializer(secret_key: str) -> URLSafeSerializer:
     return _TokenSerializer(secret_key, salt=SALT)
 
 
-def unsubscribe_token(settings: Settings, supporter_id: int) -> str:
-    return str(_serializer(settings.secret_key).dumps(supporter_id))
+@dataclass(frozen=True)
+class UnsubscribeScope:
+    """What a link stops: one campaign's mail, or (``campaign_id`` None, old links) all mail."""
+
+    supporter_id: int
+    campaign_id: int | None
 
 
-def read_unsubscribe_token(settings: Settings, token: str) -> int | None:
-    """The supporter id in ``token``, or None when the signature doesn't hold."""
+def unsubscribe_token(settings: Settings, supporter_id: int, campaign_id: int | None) -> str:
+    """The token of a link that stops ``campaign_id``'s mail (None: all mail, as old links did)."""
+    payload: int | list[int] = supporter_id if campaign_id is None else [supporter_id, campaign_id]
+    return str(_serializer(settings.secret_key).dumps(payload))
+
+
+def read_unsubscribe_token(settings: Settings, token: str) -> UnsubscribeScope | None:
+    """What ``token`` stops, or None when the signature doesn't hold."""
     try:
         value = _serializer(settings.secret_key).loads(token)
     except BadSignature:
         return None
-    return value if isinstance(value, int) else None
+    if isinstance(value, int) and not isinstance(value, bool):
+        return UnsubscribeScope(value, None)
+    if (isinstance(value, list) and len(value) == 2
+            and all(isinstance(v, int) and not isinstance(v, bool) for v in value)):
+        return UnsubscribeScope(value[0], value[1])
+    return None
 
 
-def unsubscribe_url(settings: Settings, supporter_id: int) -> str:
-    return _url(settings, unsubscribe_token(settings, supporter_id))
+def unsubscribe_url(settings: Settings, supporter_id: int, campaign_id: int | None) -> str:
+    return _url(settings, unsubscribe_token(settings, supporter_id, campaign_id))
 
 
 def _url(settings: Settings, token: str) -> str:
     return f"{settings.public_url.rstrip('/')}/u/{token}"
 
 
-def list_unsubscribe_headers(settings: Settings, supporter_id: int) -> dict[str, str]:
-    """``List-Unsubscribe`` (https + mailto) and ``List-Unsubscribe-Post`` for one-click."""
-    token = unsubscribe_token(settings, supporter_id)
+def list_unsubscribe_headers(settings: Settings, supporter_id: int,
+                             campaign_id: int | None) -> dict[str, str]:
+    """``List-Unsubscribe`` (https + mailto) and ``List-Unsubscribe-Post`` for one-click, both
+    stopping ``campaign_id``'s mail."""
+    token = unsubscribe_token(settings, supporter_id, campaign_id)
     domain = parseaddr(settings.mail_from)[1].rpartition("@")[2] or "localhost"
     return {
         "List-Unsubscribe": (f"<{_url(settings, token)}>, "
@@ -71,8 +96,18 @@ def list_unsubscribe_headers(settings: Settings, supporter_id: int) -> dict[str,
     }
 
 
+def unsubscribe_from_campaign(session: Session, supporter_id: int, campaign_id: int,
+                              now: datetime | None = None) -> bool:
+    """Withdraw the supporter's consent to one campaign's mail and cancel that campaign's open
+    reminders; commits. Idempotent: True only when this call withdrew a consent."""
+    withdrawn = withdraw_consent(session, supporter_id, campaign_id, via=VIA_LINK, now=now)
+    session.commit()
+    return bool(withdrawn)
+
+
 def unsubscribe(session: Session, supporter_id: int, now: datetime | None = None) -> bool:
-    """Mark the supporter unsubscribed and cancel their pending reminders; commits.
+    """Stop all mail to the supporter, confirmations included: mark them unsubscribed, withdraw
+    every consent and cancel every open reminder; commits.
 
     Idempotent: returns True only when this call changed the state.
     """
@@ -82,16 +117,7 @@ def unsubscribe(session: Session, supporter_id: int, now: datetime | None = None
         .where(Supporter.id == supporter_id, Supporter.unsubscribed_at.is_(None))
         .values(unsubscribed_at=now, updated_at=now)
     ).rowcount
-    session.execute(
-        update(Reminder)
-        .where(Reminder.supporter_id == supporter_id, Reminder.sent_at.is_(None),
-               Reminder.cancelled_at.is_(None))
-        .values(cancelled_at=now)
-    )
+    withdraw_consent(session, supporter_id, None, via=VIA_EVERYTHING, reason=UNSUBSCRIBED,
+                     now=now)
     session.commit()
     return bool(changed)
-
-
-def may_mail(supporter: Supporter) -> bool:
-    """False for unsubscribed, bounced or complaining addresses: they are never mailed again."""
-    return supporter.unsubscribed_at is None and supporter.suppressed_reason is None

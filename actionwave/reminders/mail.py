@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from sqlalchemy.orm import Session
 
 from actionwave.delivery.claims import Claimed
-from actionwave.reminders.sweep import WRITE_SENATORS
+from actionwave.reminders.sweep import chamber_of
 from actionwave.waves.mail import MailChoice
 
 
@@ -21,7 +21,6 @@ def reminder_choices(session: Session, claimed: Sequence[Claimed]) -> dict[int, 
     for delivery in claimed:
         campaign_id, kind = delivery.payload.get("campaign_id"), delivery.payload.get("kind")
         if campaign_id is not None and kind:
-            chamber = "senate" if kind == WRITE_SENATORS else "house"
-            choices[delivery.id] = MailChoice(int(campaign_id), "reminder", str(kind), chamber,
-                                              "reminder")
+            choices[delivery.id] = MailChoice(int(campaign_id), "reminder", str(kind),
+                                              chamber_of(str(kind)), "reminder")
     return choices

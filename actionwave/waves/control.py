@@ -105,7 +105,8 @@ def wave_progress(session: Session, wave_id: int) -> dict[str, Any] | None:
     ).all())
     fanned = sum(counts.values())
     return {
-        "id": wave.id, "name": wave.name, "status": wave.status, "trigger": wave.trigger,
+        "id": wave.id, "campaign_id": wave.campaign_id, "name": wave.name,
+        "status": wave.status, "trigger": wave.trigger,
         "trigger_stage": wave.trigger_stage,
         "trigger_at": wave.trigger_at.isoformat() if wave.trigger_at else None,
         "segment": wave.segment, "pace_per_minute": wave.pace_per_minute,

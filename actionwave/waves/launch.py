@@ -158,13 +158,14 @@ def _insert_chunk(session: Session, wave: Wave, where: Any, upper: int, due: dat
                   now: datetime) -> int:
     payload = {"wave_id": wave.id, "template": wave.template_name}
     rows = select(
-        Supporter.id, literal(wave.id), literal(WAVE_CHANNEL), Supporter.email,
+        Supporter.id, literal(wave.id), literal(wave.campaign_id), literal(WAVE_CHANNEL),
+        Supporter.email,
         literal("pending"), literal(0), literal(due, UTCDateTime()),
         literal(f"wave:{wave.id}:", String) + cast(Supporter.id, String),
         literal(payload, JsonDoc), literal(now, UTCDateTime()), literal(now, UTCDateTime()),
     ).where(where, Supporter.id > wave.fanout_cursor, Supporter.id <= upper)
     insert = dialect_insert(session, Delivery.__table__).from_select(
-        ["supporter_id", "wave_id", "channel", "recipient", "state", "attempts",
+        ["supporter_id", "wave_id", "campaign_id", "channel", "recipient", "state", "attempts",
          "next_attempt_at", "idempotency_key", "payload", "created_at", "updated_at"], rows,
     ).on_conflict_do_nothing(index_elements=["idempotency_key"])
     return session.execute(insert).rowcount or 0

@@ -8,9 +8,11 @@ supporters in one, its campaigns and templates in one more) and compiles each te
 batch, then hands the mails to ``MailSender``, which packs them into SendGrid requests of up to
 1,000 personalizations.
 
-A supporter who unsubscribed or was suppressed after the wave fanned out is never mailed: their
-deliveries fail with the reason, without reaching the provider. So does a delivery whose template
-is missing or broken (an organizer must fix it; retrying would not help).
+Each mail is checked against the rule of ``actionwave.mail.audience`` once more as it is rendered:
+a supporter who withdrew their consent to the campaign, unsubscribed or was suppressed after the
+wave fanned out (or the reminder was swept) is never mailed, and the delivery fails with the
+reason, without reaching the provider. So does a delivery whose template is missing or broken (an
+organizer must fix it; retrying would not help).
 """
 
 from __future__ import annotations
@@ -26,7 +28,8 @@ from actionwave.channels import Mailer, Permanent, SendOutcome
 from actionwave.config import Settings
 from actionwave.delivery.claims import Claimed
 from actionwave.delivery.mailing import MailSender, mail_payload
-from actionwave.mail.unsubscribe import list_unsubscribe_headers, may_mail, unsubscribe_url
+from actionwave.mail.audience import refusal, refusal_text
+from actionwave.mail.unsubscribe import list_unsubscribe_headers, unsubscribe_url
 from actionwave.messages.templating import (
     CompiledTemplate,
     TemplateError,
@@ -36,10 +39,10 @@ from actionwave.messages.templating import (
 from actionwave.models import Campaign, Delivery, MessageTemplate, Supporter, Wave
 
 FOOTER = {
-    "en": "Take action: {page}\n\nYou get this because you joined {title}. "
-          "Unsubscribe: {unsubscribe}",
-    "zh-Hant": "立即行動：{page}\n\n您收到此郵件，是因為您參與了「{title}」。"
-               "取消訂閱：{unsubscribe}",
+    "en": "Take action: {page}\n\nYou get this because you asked {title} for updates. "
+          "Unsubscribing stops this campaign's mail. Unsubscribe: {unsubscribe}",
+    "zh-Hant": "立即行動：{page}\n\n您收到此郵件，是因為您要求「{title}」通知您最新進展。"
+               "取消訂閱會停止此活動寄給您的電郵。取消訂閱：{unsubscribe}",
 }
 REFUSED = "refused"  # payload key of a delivery that must not reach the provider, with the reason
 
@@ -116,14 +119,18 @@ class CampaignMailSender:
 def render_batch(session: Session, settings: Settings, claimed: Sequence[Claimed],
                  choose: MailChooser) -> list[Claimed]:
     """``claimed`` with each payload replaced by its rendered ``{"mail": ...}``, or by
-    ``{"refused": reason}`` for a supporter we may not mail or a template we cannot render.
+    ``{"refused": reason}`` for a supporter the delivery's campaign may not mail now, or a
+    template we cannot render.
 
     Pure reads: a few queries for the whole batch, each template compiled once.
     """
-    supporters = dict(session.execute(
-        select(Delivery.id, Supporter).join(Supporter, Supporter.id == Delivery.supporter_id)
+    found = session.execute(
+        select(Delivery.id, Delivery.campaign_id, Supporter, refusal(Delivery.campaign_id))
+        .join(Supporter, Supporter.id == Delivery.supporter_id)
         .where(Delivery.id.in_([c.id for c in claimed]))
-    ).all())
+    ).all()
+    supporters = {delivery_id: supporter for delivery_id, _, supporter, _ in found}
+    refused = {delivery_id: (campaign_id, reason) for delivery_id, campaign_id, _, reason in found}
     choices = choose(session, claimed)
     campaigns = {c.id: c for c in session.scalars(
         select(Campaign).where(Campaign.id.in_({ch.campaign_id for ch in choices.values()}))
@@ -132,11 +139,13 @@ def render_batch(session: Session, settings: Settings, claimed: Sequence[Claimed
     rendered = []
     for delivery in claimed:
         supporter, choice = supporters.get(delivery.id), choices.get(delivery.id)
-        if supporter is None or choice is None or choice.campaign_id not in campaigns:
+        campaign_id, reason = refused.get(delivery.id, (None, None))
+        if (supporter is None or choice is None or choice.campaign_id not in campaigns
+                or campaign_id != choice.campaign_id):
             payload: dict[str, Any] = {REFUSED: "nothing to send: supporter, wave or campaign "
                                                 "is gone"}
-        elif not may_mail(supporter):
-            payload = {REFUSED: "not sent: the supporter unsubscribed or is suppressed"}
+        elif reason is not None:
+            payload = {REFUSED: refusal_text(reason, supporter)}
         else:
             try:
                 payload = {"mail": _compose(settings, campaigns[choice.campaign_id], choice,
@@ -196,10 +205,11 @@ def _compose(settings: Settings, campaign: Campaign, choice: MailChoice, support
     subject, body = templates.get(choice, locale)
     page = f"{settings.public_url.rstrip('/')}/c/{campaign.slug}"
     footer = FOOTER[locale].format(page=page, title=title,
-                                   unsubscribe=unsubscribe_url(settings, supporter.id))
+                                   unsubscribe=unsubscribe_url(settings, supporter.id, campaign.id))
     return mail_payload(
         subject.render(values).strip() or title,
         f"{body.render(values).strip()}\n\n{footer}\n",
         to_name=f"{supporter.first_name} {supporter.last_name}".strip(),
-        headers=list_unsubscribe_headers(settings, supporter.id), category=choice.category,
+        headers=list_unsubscribe_headers(settings, supporter.id, campaign.id),
+        category=choice.category,
     )

@@ -1,4 +1,10 @@
-"""Who a wave reaches: a segment of supporters, as one SQL query (never a list in memory)."""
+"""Who a wave reaches: a segment of supporters, as one SQL query (never a list in memory).
+
+A segment never leaves its campaign: it starts from the supporters the campaign may mail
+(``actionwave.mail.audience``: consented to that campaign, not unsubscribed, not suppressed).
+A chamber keeps only supporters who have a sitting member of it (``has_legislator``), the same
+test reminders pass.
+"""
 
 from __future__ import annotations
 
@@ -9,11 +15,12 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select, true
 
+from actionwave.legislators.models import CurrentSnapshot, Legislator
+from actionwave.legislators.sync import CURRENT_ROW
+from actionwave.mail.audience import may_mail
 from actionwave.models import LOCALES, Action, Supporter, Target
 
 CHAMBERS = ("house", "senate")
-# No senators: the District and the territories (their delegates sit in the House only).
-NO_SENATE = ("DC", "PR", "GU", "VI", "AS", "MP")
 _DISTRICT = re.compile(r"^([A-Z]{2})-(\d{1,2})$")
 
 
@@ -26,7 +33,7 @@ class SegmentError(ValueError):
 
 @dataclass(frozen=True)
 class Segment:
-    """Filters that all apply (AND). Empty filters select every reachable supporter.
+    """Filters that all apply (AND). Empty filters select every supporter the campaign may mail.
 
     ``acted`` with ``since``: supporters who did (True) or did not (False) act on the campaign
     since that time, counting only actions that reached ``chamber`` when a chamber is given.
@@ -81,23 +88,32 @@ class Segment:
         return {key: value for key, value in data.items() if value not in (None, [])}
 
 
-def reachable() -> ColumnElement[bool]:
-    """Supporters we may write to at all: consented, not unsubscribed, not suppressed."""
-    return and_(Supporter.consent.is_(True), Supporter.unsubscribed_at.is_(None),
-                Supporter.suppressed_reason.is_(None))
+def has_legislator(chamber: str) -> ColumnElement[bool]:
+    """WHERE clause on ``supporters``: those with a sitting member of ``chamber`` in the current
+    legislator snapshot. Senate: a known state that has senators (not the District or a
+    territory, whose delegates sit in the House only). House: a known district whose seat is
+    filled (not vacant). A supporter whose state or district is unknown has none.
+    """
+    current = (select(CurrentSnapshot.snapshot_id).where(CurrentSnapshot.id == CURRENT_ROW)
+               .scalar_subquery())
+    members = exists().where(Legislator.snapshot_id == current, Legislator.chamber == chamber,
+                             Legislator.state == Supporter.state)
+    if chamber == "house":
+        members = members.where(Legislator.district == Supporter.district)
+    return members
 
 
 def segment_filter(segment: Segment, campaign_id: int) -> ColumnElement[bool]:
     """The WHERE clause on ``supporters`` for ``segment`` in ``campaign_id``."""
-    clauses: list[ColumnElement[bool]] = [reachable()]
+    clauses: list[ColumnElement[bool]] = [may_mail(campaign_id)]
     if segment.states:
         clauses.append(Supporter.state.in_(segment.states))
     if segment.districts:
         pairs = [_DISTRICT.match(d).groups() for d in segment.districts]  # type: ignore[union-attr]
         clauses.append(or_(*(and_(Supporter.state == st, Supporter.district == int(num))
                              for st, num in pairs)))
-    if segment.chamber == "senate":
-        clauses.append(and_(Supporter.state.is_not(None), Supporter.state.not_in(NO_SENATE)))
+    if segment.chamber:
+        clauses.append(has_legislator(segment.chamber))
     if segment.locale:
         clauses.append(Supporter.locale == segment.locale)
     if segment.acted is not None:

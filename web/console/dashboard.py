@@ -17,6 +17,7 @@ from actionwave.reports import (
 from actionwave.social.x_poster import XPoster, make_poster
 from web.console import bp
 from web.console.auth import require_role
+from web.console.campaigns import chosen_campaign
 from web.console.charts import bar_chart
 from web.context import db, services
 
@@ -24,7 +25,7 @@ log = logging.getLogger(__name__)
 WINDOWS = (6, 24, 48, 168)
 
 
-def _numbers() -> tuple[DashboardNumbers, int]:
+def _numbers(campaign_id: int) -> tuple[DashboardNumbers, int]:
     hours = request.args.get("hours", type=int)
     hours = hours if hours in WINDOWS else 48
     try:
@@ -32,16 +33,18 @@ def _numbers() -> tuple[DashboardNumbers, int]:
     except redis.RedisError as exc:
         log.warning("queue depth unavailable: %s", exc)
         depth = None
-    return dashboard_numbers(db(), hours=hours, queue_depth=depth), hours
+    return dashboard_numbers(db(), campaign_id, hours=hours, queue_depth=depth), hours
 
 
 def _render(template: str) -> str:
-    numbers, hours = _numbers()
+    campaign = chosen_campaign()
+    numbers, hours = _numbers(campaign.id)
     top = max((count for _state, count in numbers.by_state), default=0)
     return render_template(template, n=numbers, hours=hours, windows=WINDOWS, funnel=FUNNEL,
                            chart=bar_chart(numbers.over_time, numbers.unit), top_state=top,
-                           kinds=messages_by_kind(db()),
-                           x_configured=isinstance(make_poster(services().settings), XPoster))
+                           kinds=messages_by_kind(db(), campaign.id),
+                           x_configured=isinstance(make_poster(services().settings), XPoster),
+                           campaign=campaign)
 
 
 @bp.get("/")

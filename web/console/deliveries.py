@@ -10,6 +10,7 @@ from actionwave.models import ACTION_STATUSES, DELIVERY_STATES
 from actionwave.reports import DeliveryFilter, delivery_channels, find_deliveries
 from web.console import bp, console_url
 from web.console.auth import require_role
+from web.console.campaigns import chosen_campaign
 from web.context import db
 from web.i18n import translate
 
@@ -29,9 +30,11 @@ def _filter() -> DeliveryFilter:
 @require_role("viewer")
 def deliveries() -> str:
     wanted = _filter()
-    return render_template("console/deliveries.html", rows=find_deliveries(db(), wanted),
-                           wanted=wanted, states=DELIVERY_STATES, statuses=ACTION_STATUSES,
-                           channels=delivery_channels(db()))
+    campaign = chosen_campaign()
+    return render_template("console/deliveries.html", campaign=campaign,
+                           rows=find_deliveries(db(), campaign.id, wanted), wanted=wanted,
+                           states=DELIVERY_STATES, statuses=ACTION_STATUSES,
+                           channels=delivery_channels(db(), campaign.id))
 
 
 @bp.post("/deliveries/<int:delivery_id>/retry")

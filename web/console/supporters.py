@@ -6,9 +6,11 @@ from datetime import UTC, datetime
 
 from flask import Response, flash, redirect, render_template, request, stream_with_context
 
+from actionwave.mail.consent import consents_of
 from actionwave.supporters import NoSuchSupporter, erase_supporter, export_csv, search_supporters
 from web.console import bp, console_url
 from web.console.auth import require_role
+from web.console.campaigns import chosen_campaign
 from web.context import db
 from web.i18n import translate
 
@@ -17,8 +19,10 @@ from web.i18n import translate
 @require_role("viewer")
 def supporters() -> str:
     query = request.args.get("q", "")[:200]
-    return render_template("console/supporters.html", q=query,
-                           rows=search_supporters(db(), query))
+    campaign = chosen_campaign()
+    rows = search_supporters(db(), campaign.id, query)
+    return render_template("console/supporters.html", q=query, rows=rows, campaign=campaign,
+                           consents=consents_of(db(), campaign.id, [s.id for s in rows]))
 
 
 @bp.get("/supporters.csv")
