@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from actionwave.config import Settings
+from actionwave.config import Settings, SettingsError
 
 DEFAULT_CAMPAIGN = Path("campaigns/hketo-certification-act.yaml")
 
@@ -17,7 +17,19 @@ DEFAULT_CAMPAIGN = Path("campaigns/hketo-certification-act.yaml")
 @click.pass_context
 def cli(ctx: click.Context) -> None:
     """Actionwave: advocacy campaigns that move with a bill in the U.S. Congress."""
-    ctx.obj = Settings.from_env()
+    try:
+        ctx.obj = Settings.from_env()
+    except SettingsError as exc:  # refuse to start, naming the setting
+        raise click.ClickException(str(exc)) from exc
+
+
+def refuse_unsafe(settings: Settings, process: str) -> None:
+    """Stop before serving (and before any supervisor would restart it) when ``process`` would
+    fall back to per-process limits or beat locks."""
+    try:
+        settings.require_redis(process)
+    except SettingsError as exc:
+        raise click.ClickException(str(exc)) from exc
 
 
 @cli.group()
@@ -42,17 +54,37 @@ def campaign() -> None:
 
 @campaign.command("load")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--force", is_flag=True,
+              help="Replace an existing campaign's copy and templates with the file's, after"
+                   " showing the difference (its status is kept).")
+@click.option("--yes", is_flag=True, help="With --force: replace without asking.")
 @click.pass_obj
-def campaign_load(settings: Settings, path: Path) -> None:
-    """Create or update a campaign from its YAML file."""
-    from actionwave.campaigns import CampaignFileError, load_campaign
+def campaign_load(settings: Settings, path: Path, force: bool, yes: bool) -> None:
+    """Seed a campaign from its YAML file; an existing one is left as organizers edited it."""
+    from actionwave.campaigns import CampaignFileError, campaign_diff, load_campaign
     from actionwave.services import Services
 
     services = Services(settings)
     try:
         with services.session() as session:
-            loaded = load_campaign(session, path)
-            click.echo(f"loaded campaign '{loaded.slug}' ({len(loaded.templates)} templates)")
+            diff = campaign_diff(session, path)
+            if diff is None:
+                loaded = load_campaign(session, path)
+                click.echo(f"seeded campaign '{loaded.slug}' ({len(loaded.templates)} templates)")
+            elif not force:
+                click.echo(f"campaign from {path} already exists: left as organizers edited it"
+                           + (" (the file differs: --force shows how and replaces)" if diff
+                              else ""))
+            elif not diff:
+                click.echo("the campaign already matches the file: nothing to change")
+            else:
+                click.echo(diff, nl=False)
+                if yes or click.confirm("Replace the campaign's copy and templates with the"
+                                        " file's (its status is kept)?"):
+                    loaded = load_campaign(session, path, force=True)
+                    click.echo(f"replaced campaign '{loaded.slug}' from {path}")
+                else:
+                    click.echo("nothing changed")
     except CampaignFileError as exc:
         raise click.ClickException(str(exc)) from exc
     finally:
@@ -74,10 +106,12 @@ def up(settings: Settings, port: int, host: str) -> None:
 @click.option("--port", default=5000, show_default=True)
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--workers", default=2, show_default=True, help="gunicorn worker processes")
-def web(port: int, host: str, workers: int) -> None:
+@click.pass_obj
+def web(settings: Settings, port: int, host: str, workers: int) -> None:
     """Serve the web app with gunicorn (production)."""
     from actionwave.runner import exec_gunicorn
 
+    refuse_unsafe(settings, "web")
     exec_gunicorn(host, port, workers)
 
 
@@ -89,6 +123,7 @@ def worker(settings: Settings, celery_args: tuple[str, ...]) -> None:
     from actionwave.runner import is_supervised_child, supervise
     from workers import create_celery
 
+    refuse_unsafe(settings, "worker")
     if not is_supervised_child():
         sys.exit(supervise([sys.executable, "-m", "actionwave", "worker", *celery_args], "worker"))
     if settings.worker_nice > 0:
@@ -104,6 +139,7 @@ def beat(settings: Settings, celery_args: tuple[str, ...]) -> None:
     from actionwave.runner import is_supervised_child, supervise
     from workers import create_celery
 
+    refuse_unsafe(settings, "beat")
     if not is_supervised_child():
         sys.exit(supervise([sys.executable, "-m", "actionwave", "beat", *celery_args], "beat"))
     schedule = settings.instance_path / "celerybeat-schedule"

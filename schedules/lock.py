@@ -2,8 +2,8 @@
 
 Every beat process runs ``SingleBeatScheduler``; the one holding ``<namespace>:beat-lock`` fires
 the schedule and renews the lock on each tick, the others stand by and take over within
-``LOCK_TTL_SECONDS`` if it dies. Without Redis (the embedded default runs one local beat) the
-scheduler behaves like Celery's own.
+``LOCK_TTL_SECONDS`` if it dies. Without Redis (only the embedded default, which runs one local
+beat) the scheduler behaves like Celery's own.
 """
 
 from __future__ import annotations
@@ -50,6 +50,7 @@ class SingleBeatScheduler(PersistentScheduler):
         super().__init__(*args, **kwargs)
         settings = self.app.services.settings
         self.lock: BeatLock | None = None
+        settings.require_redis("the beat lock")  # else every beat on every host would fire
         if settings.redis_url:
             client = redis.Redis.from_url(settings.redis_url, socket_timeout=5)
             self.lock = BeatLock(client, f"{settings.namespace}:beat-lock")
