@@ -149,6 +149,32 @@ def beat(settings: Settings, celery_args: tuple[str, ...]) -> None:
     )
 
 
+@cli.command()
+@click.argument("process", type=click.Choice(["worker", "beat"]))
+@click.option("--node", help="the worker's node name (default: worker@this host, as compose"
+                             " names it)")
+@click.pass_obj
+def health(settings: Settings, process: str, node: str | None) -> None:
+    """Exit 0 when this host's worker answers a ping, or its beat ticked lately (healthchecks)."""
+    import socket
+
+    if process == "beat":
+        from schedules.lock import beat_alive
+
+        alive = beat_alive(settings.instance_path)
+    else:
+        from workers import create_celery
+
+        app = create_celery(settings)
+        try:
+            alive = bool(app.control.ping(
+                destination=[node or f"worker@{socket.gethostname()}"], timeout=5))
+        finally:
+            app.close()
+    click.echo(f"{process}: {'alive' if alive else 'not answering'}")
+    sys.exit(0 if alive else 1)
+
+
 def main() -> None:
     from actionwave.accounts.cli import user
     from actionwave.delivery.cli import deliveries
