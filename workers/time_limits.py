@@ -52,6 +52,7 @@ class ThreadTimeLimits:
                 if now - started > self.hard:
                     log.critical("task %s ran past its hard time limit (%g s): restarting the"
                                  " worker process", name, self.hard)
+                    del self.running[thread_id]
                     self.exit_process(1)
                     return
                 if now - started > self.soft and not soft_sent:
