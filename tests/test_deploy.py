@@ -339,3 +339,22 @@ def test_host_metrics_and_cluster_metrics_are_scraped_apart(client, settings, co
     assert "actionwave_http_request_duration_seconds" not in cluster
     assert "actionwave_outbox_backlog" in both and "actionwave_http_request_duration" in both
     assert client.get("/metrics?scope=all", headers=headers).status_code == 400
+
+
+# --- Healthchecks of the processes without a port ----------------------------------------------
+
+
+def test_worker_healthcheck_pings_this_hosts_worker(settings, start_worker):
+    start_worker(args=("-n", "worker@health-test"))
+    assert cli(settings, "health", "worker", "--node", "worker@health-test").returncode == 0
+    assert cli(settings, "health", "worker", "--node", "worker@nowhere").returncode == 1
+
+
+def test_beat_healthcheck_reads_the_heartbeat_of_each_tick(settings, tmp_path):
+    from schedules.lock import HEARTBEAT_FILE, HEARTBEAT_STALE_SECONDS, beat_alive
+
+    local = replace(settings, instance_path=tmp_path)
+    assert cli(local, "health", "beat").returncode == 1  # never ticked
+    (tmp_path / HEARTBEAT_FILE).touch()
+    assert cli(local, "health", "beat").returncode == 0
+    assert not beat_alive(tmp_path, now=time.time() + HEARTBEAT_STALE_SECONDS + 1)

@@ -41,3 +41,5 @@ def test_two_hosts_of_each_lose_one_of_each_mid_launch_and_nothing_is_lost_or_do
     assert set(result["beats_firing_each_entry"].values()) == {1}, result["beat_fired"]
     sweeps = sum(counts.get("sweep-deliveries", 0) for counts in result["beat_fired"].values())
     assert 0 < sweeps <= result["sweeps_expected"] + 1
+    # Both beats, leading or standing by, kept the heartbeat their healthcheck reads.
+    assert all((tmp_path / f"beat-{h}" / "beat-heartbeat").exists() for h in ("hostA", "hostB"))
