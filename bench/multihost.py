@@ -15,7 +15,7 @@ at the SendGrid stub, key by key: ``missing`` (answered 2xx, no confirmation mai
 dying host, whose answer never reached the supporter: delivered, which is right). Beat: how
 often each beat fired each schedule entry (``beat_fired``); exactly one of the two may.
 
-    python bench/multihost.py --quick      # about three minutes (most of it the takeover)
+    python bench/multihost.py --quick      # about a minute (longer if a task died with its host)
     python bench/multihost.py --seconds 30
 """
 
