@@ -7,12 +7,15 @@ Each "host" is its own process tree with its own name and instance folder: ``act
 ``actionwave beat`` twice. Supporters submit through nginx (``deploy/nginx``, both web hosts as
 its upstream servers) from ``--threads`` closed-loop clients. First a baseline round with every
 host up, then the launch round with the kills half-way through; ``ratio`` is the launch round's
-accepted submissions per second against the baseline's. Then the pipeline drains (the surviving
-worker takes over what the dead one held: the relay requeues actions stalled for
-``workers.relay.STALLED_AFTER``, beat's sweep settles expired leases) and everything is counted
-at the SendGrid stub, key by key: ``missing`` (answered 2xx, no confirmation mail),
-``duplicates`` (a mail accepted more than once), ``delivered_unanswered`` (committed by the
-dying host, whose answer never reached the supporter: delivered, which is right). Beat: how
+accepted submissions per second against the baseline's. Then a rolling deploy round: the dead
+web host starts again, and each web host in turn is stopped as a deploy stops it (SIGTERM:
+gunicorn finishes its requests) and started again (``rolling_deploy``: its answers by status).
+Then the pipeline drains (the surviving worker takes over what the dead one held: the relay
+requeues actions stalled for ``workers.relay.STALLED_AFTER``, beat's sweep settles expired
+leases) and everything is counted at the SendGrid stub, key by key: ``missing`` (answered
+2xx, no confirmation mail), ``duplicates`` (a mail accepted more than once),
+``delivered_unanswered`` (committed by a dying host whose answer never reached the supporter:
+delivered, which is right). Beat: how
 often each beat fired each schedule entry (``beat_fired``); exactly one of the two may.
 
     python bench/multihost.py --quick      # about a minute (longer if a task died with its host)
@@ -65,8 +68,10 @@ class Host:
         self.process.wait(timeout=30)
 
     def stop(self) -> None:
+        """As a deploy stops it: SIGTERM to the host's first process (gunicorn's master finishes
+        its requests; the worker's supervisor passes it on for a warm shutdown)."""
         if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
+            self.process.terminate()
             try:
                 self.process.wait(timeout=30)
             except subprocess.TimeoutExpired:
@@ -93,8 +98,8 @@ def start_host(name: str, args: list[str], settings: Settings, work: Path,
     return host
 
 
-def start_web(name: str, settings: Settings, work: Path) -> Host:
-    port = free_port()
+def start_web(name: str, settings: Settings, work: Path, port: int | None = None) -> Host:
+    port = port or free_port()
     host = start_host(name, ["web", "--port", str(port), "--workers", "1"], settings, work)
     host.url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
@@ -123,6 +128,8 @@ class Load:
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def run(self, seconds: float, midway: Any = None) -> float:
+        """Load for ``seconds``; ``midway()`` is called half-way, and the load goes on until
+        it has returned and the seconds are up."""
         workers = [threading.Thread(target=self._client, args=(n,)) for n in range(self.threads)]
         started = time.monotonic()
         for worker in workers:
@@ -227,7 +234,21 @@ def run(settings: Settings, work: Path, mail_url: str, seconds: float, threads: 
                 killed.append(host.name)
 
         mine = launch.figures(launch.run(seconds, midway=kill_hosts))
-        accepted = set(baseline.accepted) | set(launch.accepted)
+        # A rolling deploy: the dead host comes back, then each web host in turn is stopped as a
+        # deploy stops it and started again, while supporters keep submitting.
+        rolling = Load(balancer, threads, f"roll{secrets.token_hex(2)}")
+
+        def roll() -> None:
+            port = int(webs[0].url.rsplit(":")[1])
+            webs[0] = start_web(webs[0].name, settings, work, port=port)
+            hosts.append(webs[0])
+            for n, web in enumerate(list(webs)):
+                web.stop()
+                webs[n] = start_web(web.name, settings, work, port=int(web.url.rsplit(":")[1]))
+                hosts.append(webs[n])
+
+        rolled = rolling.figures(rolling.run(seconds, midway=roll))
+        accepted = set(baseline.accepted) | set(launch.accepted) | set(rolling.accepted)
         keys, drained_s = drain(mail_url, accepted, drain_timeout)
         beat_seconds = time.monotonic() - beat_started
         fired = beat_firings(beats)
@@ -235,7 +256,7 @@ def run(settings: Settings, work: Path, mail_url: str, seconds: float, threads: 
                          if key.startswith("confirmation:")})
     entries = {entry for counts in fired.values() for entry in counts}
     return {
-        "baseline": base, "launch": mine,
+        "baseline": base, "launch": mine, "rolling_deploy": rolled,
         "ratio": round(mine["accepted_per_s"] / max(base["accepted_per_s"], 0.1), 3),
         "killed": killed, "accepted": len(accepted),
         "delivered_once": sum(1 for a in accepted if delivered[a] == 1),

@@ -56,7 +56,8 @@ class SingleBeatScheduler(PersistentScheduler):
         self.lock: BeatLock | None = None
         settings.require_redis("the beat lock")  # else every beat on every host would fire
         if settings.redis_url:
-            client = redis.Redis.from_url(settings.redis_url, socket_timeout=5)
+            client = redis.Redis.from_url(settings.redis_url, socket_timeout=5,
+                                          socket_connect_timeout=5)
             self.lock = BeatLock(client, f"{settings.namespace}:beat-lock")
         self.leading = False
         self.heartbeat = settings.instance_path / HEARTBEAT_FILE
