@@ -239,12 +239,12 @@ def run(settings: Settings, work: Path, mail_url: str, seconds: float, threads: 
         rolling = Load(balancer, threads, f"roll{secrets.token_hex(2)}")
 
         def roll() -> None:
-            port = int(webs[0].url.rsplit(":")[1])
+            port = int(webs[0].url.rsplit(":", 1)[1])
             webs[0] = start_web(webs[0].name, settings, work, port=port)
             hosts.append(webs[0])
             for n, web in enumerate(list(webs)):
                 web.stop()
-                webs[n] = start_web(web.name, settings, work, port=int(web.url.rsplit(":")[1]))
+                webs[n] = start_web(web.name, settings, work, port=int(web.url.rsplit(":", 1)[1]))
                 hosts.append(webs[n])
 
         rolled = rolling.figures(rolling.run(seconds, midway=roll))
