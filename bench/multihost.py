@@ -9,7 +9,8 @@ its upstream servers) from ``--threads`` closed-loop clients. First a baseline r
 host up, then the launch round with the kills half-way through; ``ratio`` is the launch round's
 accepted submissions per second against the baseline's. Then a rolling deploy round: the dead
 web host starts again, and each web host in turn is stopped as a deploy stops it (SIGTERM:
-gunicorn finishes its requests) and started again (``rolling_deploy``: its answers by status).
+gunicorn finishes its requests) and started again, the next one only once the balancer sends the
+others submissions again (``rolling_deploy``: its answers by status).
 Then the pipeline drains (the surviving worker takes over what the dead one held: the relay
 requeues actions stalled for ``workers.relay.STALLED_AFTER``, beat's sweep settles expired
 leases) and everything is counted at the SendGrid stub, key by key: ``missing`` (answered
@@ -112,6 +113,28 @@ def start_web(name: str, settings: Settings, work: Path, port: int | None = None
                 raise RuntimeError(f"{name} did not start: {host.log.read_text()[-2000:]}") \
                     from exc
             time.sleep(0.1)
+
+
+ACCEPTED_HERE = re.compile(r'^actionwave_intake_submissions_total\{outcome="accepted"\} (\S+)$',
+                           re.M)
+
+
+def wait_in_rotation(web: Host, timeout: float = 60) -> None:
+    """Until the balancer sends ``web`` submissions again: it shuns a host for its
+    ``fail_timeout`` (10 s) after a failed request, so a restarted host may answer /readyz well
+    before it gets traffic. Its own count of accepted submissions (``/metrics?scope=host``,
+    this host's only) tells."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"{web.url}/metrics?scope=host", timeout=5) as answer:
+                found = ACCEPTED_HERE.search(answer.read().decode())
+        except OSError:
+            found = None
+        if found and float(found.group(1)) > 0:
+            return
+        time.sleep(0.2)
+    raise RuntimeError(f"{web.name} got no submission through the balancer in {timeout} s")
 
 
 @dataclass
@@ -243,6 +266,8 @@ def run(settings: Settings, work: Path, mail_url: str, seconds: float, threads: 
             webs[0] = start_web(webs[0].name, settings, work, port=port)
             hosts.append(webs[0])
             for n, web in enumerate(list(webs)):
+                for other in webs:
+                    wait_in_rotation(other)  # as a deploy waits before taking the next out
                 web.stop()
                 webs[n] = start_web(web.name, settings, work, port=int(web.url.rsplit(":", 1)[1]))
                 hosts.append(webs[n])
@@ -281,6 +306,7 @@ def bench_settings(database_url: str, mail_url: str, work: Path) -> Settings:
         sendgrid_api_host=mail_url, mail_from="Bench <bench@example.org>",
         worker_pool="threads", worker_concurrency=4, trusted_proxies=1,
         rate_limit_per_ip="", rate_limit_per_email="", delivery_lease_seconds=15.0,
+        metrics_allowed_ips="127.0.0.1",
         task_soft_time_limit_seconds=10.0, task_time_limit_seconds=12.0)
 
 
