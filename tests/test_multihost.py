@@ -35,11 +35,15 @@ def test_two_hosts_of_each_lose_one_of_each_mid_launch_and_nothing_is_lost_or_do
     print(result)
     assert result["killed"] == ["web-hostA", "worker-hostA"]
     assert result["baseline"]["accepted"] > 0 and result["launch"]["accepted"] > 0
-    # A rolling deploy (each web host stopped as a deploy stops it, then started) keeps the
-    # intake answering: 2xx throughout, errors at most a stray one per thousand (none seen).
-    rolling = result["rolling_deploy"]["answers"]
-    assert rolling.get("202", 0) > 0
-    assert sum(n for status, n in rolling.items() if status != "202") <= rolling["202"] / 1000
+    # Through a web host's death and a rolling deploy (each web host stopped as a deploy stops
+    # it, then started) the intake keeps answering 2xx: nginx sends a submission cut off by a
+    # stopping host to the other (submissions are idempotent). At most a stray error per
+    # thousand answers is allowed for a machine shared with other runs; none has been seen.
+    for round_ in ("launch", "rolling_deploy"):
+        answers = result[round_]["answers"]
+        assert answers.get("202", 0) > 0
+        assert sum(n for status, n in answers.items() if status != "202") \
+            <= answers["202"] / 1000, (round_, answers)
     assert result["missing"] == 0, result
     assert result["duplicates"] == 0, result
     assert result["delivered_once"] == result["accepted"]
