@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from actionwave.config import Settings
+from actionwave.config import Settings, SettingsError
 
 DEFAULT_CAMPAIGN = Path("campaigns/hketo-certification-act.yaml")
 
@@ -28,7 +28,19 @@ def cli(ctx: click.Context) -> None:
     Every setting is an environment variable (see the README's settings table); with none set,
     it runs on the embedded default: SQLite and mail as files under ./instance.
     """
-    ctx.obj = Settings.from_env()
+    try:
+        ctx.obj = Settings.from_env()
+    except SettingsError as exc:  # refuse to start, naming the setting
+        raise click.ClickException(str(exc)) from exc
+
+
+def refuse_unsafe(settings: Settings, process: str) -> None:
+    """Stop before serving (and before any supervisor would restart it) when ``process`` would
+    fall back to per-process limits or beat locks."""
+    try:
+        settings.require_redis(process)
+    except SettingsError as exc:
+        raise click.ClickException(str(exc)) from exc
 
 
 @cli.group(epilog=example("actionwave db upgrade"))
@@ -56,17 +68,37 @@ def campaign() -> None:
 @campaign.command("load", epilog=example(
     "actionwave campaign load campaigns/hketo-certification-act.yaml"))
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--force", is_flag=True,
+              help="Replace an existing campaign's copy and templates with the file's, after"
+                   " showing the difference (its status is kept).")
+@click.option("--yes", is_flag=True, help="With --force: replace without asking.")
 @click.pass_obj
-def campaign_load(settings: Settings, path: Path) -> None:
-    """Create or update a campaign from its YAML file."""
-    from actionwave.campaigns import CampaignFileError, load_campaign
+def campaign_load(settings: Settings, path: Path, force: bool, yes: bool) -> None:
+    """Seed a campaign from its YAML file; an existing one is left as organizers edited it."""
+    from actionwave.campaigns import CampaignFileError, campaign_diff, load_campaign
     from actionwave.services import Services
 
     services = Services(settings)
     try:
         with services.session() as session:
-            loaded = load_campaign(session, path)
-            click.echo(f"loaded campaign '{loaded.slug}' ({len(loaded.templates)} templates)")
+            diff = campaign_diff(session, path)
+            if diff is None:
+                loaded = load_campaign(session, path)
+                click.echo(f"seeded campaign '{loaded.slug}' ({len(loaded.templates)} templates)")
+            elif not force:
+                click.echo(f"campaign from {path} already exists: left as organizers edited it"
+                           + (" (the file differs: --force shows how and replaces)" if diff
+                              else ""))
+            elif not diff:
+                click.echo("the campaign already matches the file: nothing to change")
+            else:
+                click.echo(diff, nl=False)
+                if yes or click.confirm("Replace the campaign's copy and templates with the"
+                                        " file's (its status is kept)?"):
+                    loaded = load_campaign(session, path, force=True)
+                    click.echo(f"replaced campaign '{loaded.slug}' from {path}")
+                else:
+                    click.echo("nothing changed")
     except CampaignFileError as exc:
         raise click.ClickException(str(exc)) from exc
     finally:
@@ -89,10 +121,12 @@ def up(settings: Settings, port: int, host: str) -> None:
 @click.option("--port", default=5000, show_default=True)
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--workers", default=2, show_default=True, help="gunicorn worker processes")
-def web(port: int, host: str, workers: int) -> None:
+@click.pass_obj
+def web(settings: Settings, port: int, host: str, workers: int) -> None:
     """Serve the web app with gunicorn (production)."""
     from actionwave.runner import exec_gunicorn
 
+    refuse_unsafe(settings, "web")
     exec_gunicorn(host, port, workers)
 
 
@@ -107,6 +141,7 @@ def worker(settings: Settings, celery_args: tuple[str, ...]) -> None:
     from actionwave.runner import is_supervised_child, supervise
     from workers import create_celery
 
+    refuse_unsafe(settings, "worker")
     try:
         check_agent_settings(settings)
     except AgentSettingsError as exc:
@@ -130,6 +165,7 @@ def beat(settings: Settings, celery_args: tuple[str, ...]) -> None:
     from actionwave.runner import is_supervised_child, supervise
     from workers import create_celery
 
+    refuse_unsafe(settings, "beat")
     if not is_supervised_child():
         sys.exit(supervise([sys.executable, "-m", "actionwave", "beat", *celery_args], "beat"))
     schedule = settings.instance_path / "celerybeat-schedule"
@@ -216,6 +252,32 @@ def coverage_export(settings: Settings, output: click.utils.LazyFile) -> None:
             output.write(export_channels(session))
     finally:
         services.close()
+
+
+@cli.command(epilog=example("actionwave health worker", "actionwave health beat"))
+@click.argument("process", type=click.Choice(["worker", "beat"]))
+@click.option("--node", help="the worker's node name (default: worker@this host, as compose"
+                             " names it)")
+@click.pass_obj
+def health(settings: Settings, process: str, node: str | None) -> None:
+    """Exit 0 when this host's worker answers a ping, or its beat ticked lately (healthchecks)."""
+    import socket
+
+    if process == "beat":
+        from schedules.lock import beat_alive
+
+        alive = beat_alive(settings.instance_path)
+    else:
+        from workers import create_celery
+
+        app = create_celery(settings)
+        try:
+            alive = bool(app.control.ping(
+                destination=[node or f"worker@{socket.gethostname()}"], timeout=5))
+        finally:
+            app.close()
+    click.echo(f"{process}: {'alive' if alive else 'not answering'}")
+    sys.exit(0 if alive else 1)
 
 
 def build_cli() -> click.Group:

@@ -14,6 +14,7 @@ from pathlib import Path
 
 MAX_SURGE_HOLD_SECONDS = 60.0
 LOG_FORMATS = ("json", "text")
+DEV_MAIL_FROM = "Actionwave <actions@example.org>"
 
 
 class SettingsError(ValueError):
@@ -75,7 +76,8 @@ class Settings:
     sendgrid_webhook_public_key: str = field(default="", repr=False)
     # Signed webhook requests older than this (or this far in the future) are refused as replays.
     sendgrid_webhook_max_age_seconds: int = 300
-    mail_from: str = "Actionwave <actions@example.org>"
+    # Required with a SendGrid key; the dev outbox alone falls back to DEV_MAIL_FROM.
+    mail_from: str = ""
     # X (tweepy). Optional.
     x_api_url: str = "https://api.x.com"
     x_consumer_key: str = field(default="", repr=False)
@@ -130,6 +132,31 @@ class Settings:
     metrics_allowed_ips: str = ""
     # Set (to a writable, emptied directory) when gunicorn runs several processes.
     prometheus_multiproc_dir: str = ""
+    # --- Production on many hosts (docs/deploy.md) ---
+    # PostgreSQL connections per process: DB_POOL_SIZE kept open, DB_MAX_OVERFLOW more at peaks
+    # (the budget: docs/deploy.md). A checkout waits DB_POOL_TIMEOUT_SECONDS for a free one.
+    db_pool_size: int = 10
+    db_max_overflow: int = 10
+    db_pool_timeout_seconds: float = 30.0
+    db_connect_timeout_seconds: int = 5  # libpq counts whole seconds, at least 2
+    # Per statement and per lock wait, in milliseconds; 0 turns one off. Behind PgBouncer they
+    # are set by its connect_query (deploy/pgbouncer), as it refuses the startup option.
+    db_statement_timeout_ms: int = 60_000
+    db_lock_timeout_ms: int = 10_000
+    # DATABASE_URL points at PgBouncer in transaction mode: no prepared statements, no startup
+    # options (psycopg 3's prepare_threshold=None).
+    db_pgbouncer: bool = False
+    # Each /readyz check (database, broker) answers "down" after this long.
+    readiness_timeout_seconds: float = 1.0
+    # A task past the soft limit gets SoftTimeLimitExceeded; past the hard one its worker
+    # process is replaced. Keep both below DELIVERY_LEASE_SECONDS: no task outlives its leases.
+    task_soft_time_limit_seconds: float = 90.0
+    task_time_limit_seconds: float = 110.0
+    # Seconds a stopping web process finishes the requests it holds (a group commit waits 20 s).
+    web_graceful_timeout_seconds: int = 30
+    # Comma-separated addresses or networks (10.0.0.0/8) of the proxies whose X-Forwarded-For is
+    # believed, hop by hop from the right, up to TRUSTED_PROXIES hops; "" trusts any peer.
+    trusted_proxy_addresses: str = ""
 
     def __post_init__(self) -> None:
         if self.log_format not in LOG_FORMATS:
@@ -139,6 +166,10 @@ class Settings:
         if not 0 <= self.surge_hold_seconds <= MAX_SURGE_HOLD_SECONDS:
             raise SettingsError(f"SURGE_HOLD_SECONDS: expected 0 to {MAX_SURGE_HOLD_SECONDS:g},"
                                 f" got {self.surge_hold_seconds:g}")
+        if not 0 < self.task_soft_time_limit_seconds < self.task_time_limit_seconds:
+            raise SettingsError(
+                "TASK_SOFT_TIME_LIMIT_SECONDS: expected above 0 and below TASK_TIME_LIMIT_SECONDS,"
+                f" got {self.task_soft_time_limit_seconds:g} and {self.task_time_limit_seconds:g}")
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:
@@ -174,7 +205,20 @@ class Settings:
             changes["broker_url"] = f"sqla+sqlite:///{instance / 'broker.db'}"
         if not self.secret_key:
             changes["secret_key"] = _instance_secret(instance)
+        if not self.mail_from:
+            if self.sendgrid_api_key:
+                raise SettingsError("MAIL_FROM: required when SENDGRID_API_KEY is set (the"
+                                    " sender SendGrid has verified, 'Name <address>')")
+            changes["mail_from"] = DEV_MAIL_FROM  # mail only goes to instance/outbox/
         return replace(self, **changes)
+
+    def require_redis(self, what: str) -> None:
+        """Refuse ``what`` (web, a worker, beat, a limiter) on a server database without Redis:
+        rate limits, drainer slots and the beat lock would be per process instead of shared."""
+        if not self.embedded and not self.redis_url:
+            raise SettingsError(
+                f"REDIS_URL: required for {what} when DATABASE_URL is a server database;"
+                " rate limits, drainer slots and the beat lock are shared through it")
 
     def to_env(self) -> dict[str, str]:
         """These settings as environment variables, for child processes (includes secrets).

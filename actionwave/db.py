@@ -2,17 +2,60 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, Engine, Insert, create_engine, event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import NullPool
 
+if TYPE_CHECKING:
+    from actionwave.config import Settings
 
-def make_engine(url: str, *, pool_size: int = 10, **kwargs: Any) -> Engine:
+
+@dataclass(frozen=True)
+class PostgresOptions:
+    """Pool and session limits of a PostgreSQL engine (the ``DB_*`` settings)."""
+
+    pool_size: int = 10
+    max_overflow: int = 10
+    pool_timeout: float = 30.0
+    connect_timeout: int = 5
+    statement_timeout_ms: int = 60_000
+    lock_timeout_ms: int = 10_000
+    pgbouncer: bool = False
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> PostgresOptions:
+        return cls(settings.db_pool_size, settings.db_max_overflow,
+                   settings.db_pool_timeout_seconds, settings.db_connect_timeout_seconds,
+                   settings.db_statement_timeout_ms, settings.db_lock_timeout_ms,
+                   settings.db_pgbouncer)
+
+    def connect_args(self) -> dict[str, Any]:
+        """psycopg's connect arguments. PgBouncer in transaction mode hands each transaction a
+        different server connection, so a statement prepared on one is missing on the next
+        (``prepare_threshold=None``), and it refuses the ``options`` startup parameter: there
+        its ``connect_query`` sets the timeouts (deploy/pgbouncer/pgbouncer.ini)."""
+        args: dict[str, Any] = {"connect_timeout": self.connect_timeout}
+        if self.pgbouncer:
+            args["prepare_threshold"] = None
+            return args
+        options = [f"-c {name}={value}" for name, value in (
+            ("statement_timeout", self.statement_timeout_ms),
+            ("lock_timeout", self.lock_timeout_ms)) if value]
+        if options:
+            args["options"] = " ".join(options)
+        return args
+
+
+def make_engine(url: str, postgres: PostgresOptions | None = None, **kwargs: Any) -> Engine:
     """Create an engine tuned for the backend behind ``url``.
+
+    PostgreSQL gets ``postgres`` (default: the settings' defaults) for its pool, timeouts and
+    PgBouncer's needs.
 
     SQLite runs in WAL mode with ``synchronous=FULL`` so an answered submission survives a crash,
     and with a busy timeout so the web, the worker and beat can share the file.
@@ -27,8 +70,11 @@ def make_engine(url: str, *, pool_size: int = 10, **kwargs: Any) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin_immediate)
         return engine
+    postgres = postgres or PostgresOptions()
     return create_engine(
-        url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True, **kwargs
+        url, pool_size=postgres.pool_size, max_overflow=postgres.max_overflow,
+        pool_timeout=postgres.pool_timeout, pool_pre_ping=True,
+        connect_args={**postgres.connect_args(), **kwargs.pop("connect_args", {})}, **kwargs
     )
 
 

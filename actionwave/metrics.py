@@ -10,6 +10,12 @@ With several gunicorn processes, set ``PROMETHEUS_MULTIPROC_DIR`` (before the pr
 and the counters of all of them are summed. What the workers count (deliveries sent, rate-limit
 waits, bill polls) lives in ``actionwave.counters``, and backlogs (outbox, broker queue,
 deliveries not yet settled) are counted where they are, so every process reports the same truth.
+
+Two scopes, so that several hosts never count one thing twice (docs/deploy.md): ``host`` is what
+this host's processes counted (request latency, intake outcomes): Prometheus sums it across
+hosts. ``cluster`` is what the database and the broker hold (backlogs, deliveries sent, the
+workers' running counts): the same figure on every host, so it is scraped once, through the
+balancer, never summed across hosts. A scrape with no scope gets both (one host).
 A scrape costs a few indexed reads, however many deliveries a campaign has sent: sent ones are a
 running count, not counted again each time (that full scan of ``deliveries`` every scrape took
 both cores of a launch-day machine for a moment, and stalled the intake with it).
@@ -143,14 +149,19 @@ def running_counts(counts: dict[str, int]) -> list[Metric]:
     return list(families.values())
 
 
-def render_metrics(services: Services) -> tuple[bytes, str]:
-    """The Prometheus exposition text and its content type."""
+SCOPES = ("host", "cluster")
+
+
+def render_metrics(services: Services, scopes: tuple[str, ...] = SCOPES) -> tuple[bytes, str]:
+    """The Prometheus exposition text of ``scopes`` (``host``, ``cluster``) and its type."""
     registry = CollectorRegistry(auto_describe=False)
-    if services.settings.prometheus_multiproc_dir:
-        MultiProcessCollector(registry, path=services.settings.prometheus_multiproc_dir)
-    else:
-        registry.register(_ProcessRegistry())
-    registry.register(BacklogCollector(services))
+    if "host" in scopes:
+        if services.settings.prometheus_multiproc_dir:
+            MultiProcessCollector(registry, path=services.settings.prometheus_multiproc_dir)
+        else:
+            registry.register(_ProcessRegistry())
+    if "cluster" in scopes:
+        registry.register(BacklogCollector(services))
     return generate_latest(registry), CONTENT_TYPE_LATEST
 
 

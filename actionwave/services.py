@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from actionwave.channels import Mailer
 from actionwave.config import Settings
-from actionwave.db import make_engine, make_session_factory
+from actionwave.db import PostgresOptions, make_engine, make_session_factory
 
 if TYPE_CHECKING:
     from actionwave.bill.budget import RequestBudget
@@ -34,7 +34,8 @@ class Services:
 
     @cached_property
     def engine(self) -> Engine:
-        return make_engine(self.settings.database_url)
+        return make_engine(self.settings.database_url,
+                           PostgresOptions.from_settings(self.settings))
 
     @cached_property
     def session_factory(self) -> sessionmaker[Session]:
@@ -98,7 +99,9 @@ class Services:
         if self.settings.redis_url:
             import redis
 
-            budget = RedisBudget(redis.Redis.from_url(self.settings.redis_url),
+            client = redis.Redis.from_url(self.settings.redis_url, socket_timeout=5,
+                                          socket_connect_timeout=5)
+            budget = RedisBudget(client,
                                  self.settings.namespace, per_hour)
         return CongressGovClient(self.settings.congress_api_url, self.settings.congress_api_key,
                                  budget, timeout=self.settings.congress_timeout_seconds)

@@ -139,9 +139,11 @@ def gunicorn(app: str, env: dict[str, str], workers: int = 2) -> Iterator[str]:
 
 
 @contextmanager
-def nginx_proxy(upstream: str) -> Iterator[str]:
+def nginx_proxy(upstream: str | list[str]) -> Iterator[str]:
     """``deploy/nginx/actionwave.conf.template`` (the compose proxy) in front of ``upstream``
-    (``http://host:port``) on a free port; yields its base URL.
+    (``http://host:port``, or several: the balancer of many web hosts) on a free port; yields
+    its base URL. Debian's nginx (1.22) has no ``resolve`` on upstream servers: the names here
+    are addresses already.
 
     nginx runs one worker per core it owns, and wrk, on the same machine, owns one: with a
     worker on every core, the kernel's time slices between wrk and nginx set the tail (p99 5.4
@@ -151,8 +153,10 @@ def nginx_proxy(upstream: str) -> Iterator[str]:
     with tempfile.TemporaryDirectory(prefix="aw-nginx-") as tmp:
         os.chmod(tmp, 0o777)  # nginx workers run as an unprivileged user when started by root
         server = string.Template((ROOT / "deploy/nginx/actionwave.conf.template").read_text())
+        upstreams = [upstream] if isinstance(upstream, str) else upstream
+        servers = " ".join(f"server {u.removeprefix('http://')};" for u in upstreams)
         (Path(tmp) / "actionwave.conf").write_text(server.safe_substitute(
-            WEB_UPSTREAM=upstream.removeprefix("http://"), LISTEN_PORT=str(port),
+            WEB_SERVERS=servers, RESOLVER="127.0.0.1", LISTEN_PORT=str(port),
             CACHE_DIR=f"{tmp}/cache"))
         temp_paths = " ".join(f"{kind}_temp_path {tmp}/{kind};"
                               for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))

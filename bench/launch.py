@@ -217,6 +217,7 @@ def run(args: argparse.Namespace, database_url: str, work: Path) -> dict[str, An
             {}, database_url=database_url, broker_url=REDIS_URL, redis_url=REDIS_URL,
             namespace=namespace, instance_path=work, secret_key="bench", log_level="WARNING",
             sendgrid_api_key="SG.test-key", sendgrid_api_host=mail_url,
+            mail_from="Bench <bench@example.org>",
             worker_pool="threads", worker_concurrency=args.threads,
             # The abuse limits are checked on every submission, as in production (each one's email
             # is new); one address sends everything here, so its own limit never throttles.

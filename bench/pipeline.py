@@ -172,6 +172,7 @@ def run(args: argparse.Namespace, database_url: str, mail_url: str, logs: Path) 
         {}, database_url=database_url, broker_url=REDIS_URL, redis_url=REDIS_URL,
         namespace=f"aw-bench-{secrets.token_hex(4)}", instance_path=logs,
         sendgrid_api_key=args.api_key, sendgrid_api_host=mail_url,
+        mail_from="Bench <bench@example.org>",
         sendgrid_requests_per_minute=int(args.limit * 60), delivery_batch_size=args.batch_size,
         office_messages_per_minute=args.office_limit, worker_pool="threads",
         worker_concurrency=args.threads,

@@ -115,6 +115,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 {}, database_url=url, broker_url=REDIS_URL, redis_url=REDIS_URL,
                 namespace=f"aw-bench-{secrets.token_hex(4)}", instance_path=Path(logs),
                 sendgrid_api_key="SG.test-key", sendgrid_api_host=mail_url,
+                mail_from="Bench <bench@example.org>",
                 sendgrid_requests_per_minute=0, delivery_batch_size=args.batch_size,
                 worker_pool="threads", worker_concurrency=args.threads,
                 wave_chunk_size=args.chunk_size,

@@ -2,14 +2,16 @@
 
 Every beat process runs ``SingleBeatScheduler``; the one holding ``<namespace>:beat-lock`` fires
 the schedule and renews the lock on each tick, the others stand by and take over within
-``LOCK_TTL_SECONDS`` if it dies. Without Redis (the embedded default runs one local beat) the
-scheduler behaves like Celery's own.
+``LOCK_TTL_SECONDS`` if it dies. Without Redis (only the embedded default, which runs one local
+beat) the scheduler behaves like Celery's own.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 import uuid
+from pathlib import Path
 from typing import Any
 
 import redis
@@ -18,6 +20,8 @@ from celery.beat import PersistentScheduler
 log = logging.getLogger(__name__)
 
 LOCK_TTL_SECONDS = 30
+HEARTBEAT_FILE = "beat-heartbeat"  # touched on every tick, leading or standing by
+HEARTBEAT_STALE_SECONDS = 3 * LOCK_TTL_SECONDS
 _RENEW = "if redis.call('get', KEYS[1]) == ARGV[1] then " \
          "return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end"
 _RELEASE = "if redis.call('get', KEYS[1]) == ARGV[1] then " \
@@ -50,12 +54,19 @@ class SingleBeatScheduler(PersistentScheduler):
         super().__init__(*args, **kwargs)
         settings = self.app.services.settings
         self.lock: BeatLock | None = None
+        settings.require_redis("the beat lock")  # else every beat on every host would fire
         if settings.redis_url:
-            client = redis.Redis.from_url(settings.redis_url, socket_timeout=5)
+            client = redis.Redis.from_url(settings.redis_url, socket_timeout=5,
+                                          socket_connect_timeout=5)
             self.lock = BeatLock(client, f"{settings.namespace}:beat-lock")
         self.leading = False
+        self.heartbeat = settings.instance_path / HEARTBEAT_FILE
 
     def tick(self, *args: Any, **kwargs: Any) -> float:
+        try:
+            self.heartbeat.touch()
+        except OSError as exc:  # the healthcheck will say so; the schedule goes on
+            log.warning("beat heartbeat not written: %s", exc)
         if self.lock is None:
             return super().tick(*args, **kwargs)
         try:
@@ -75,3 +86,12 @@ class SingleBeatScheduler(PersistentScheduler):
         if self.lock is not None and self.leading:
             self.lock.release()
         super().close()
+
+
+def beat_alive(instance_path: Path, now: float | None = None) -> bool:
+    """True when this host's beat ticked lately (its healthcheck, ``actionwave health beat``)."""
+    try:
+        age = (now or time.time()) - (instance_path / HEARTBEAT_FILE).stat().st_mtime
+    except OSError:
+        return False
+    return age < HEARTBEAT_STALE_SECONDS

@@ -130,7 +130,8 @@ def web_processes(settings: Settings, log_path: Path,
             yield port, master
         finally:
             os.killpg(master.pid, signal.SIGTERM)
-            master.wait(timeout=30)
+            # gunicorn lets open keep-alive connections finish, up to its graceful timeout.
+            master.wait(timeout=settings.web_graceful_timeout_seconds + 30)
 
 
 def answers(port: int) -> bool:
@@ -218,3 +219,60 @@ def consent_everyone(session: Session, campaign_slug: str) -> int:
         " SELECT c.id, s.id, 'import', 'imported by a test', s.locale, CURRENT_TIMESTAMP"
         " FROM supporters s JOIN campaigns c ON c.slug = :slug"
         " ON CONFLICT (campaign_id, supporter_id) DO NOTHING"), {"slug": campaign_slug}).rowcount
+
+
+class PgBouncer:
+    """Debian's pgbouncer on a free port, in transaction mode, in front of the PostgreSQL of
+    ``database_url``, configured by the file docker-compose's profile uses
+    (``deploy/pgbouncer/pgbouncer.ini.template``)."""
+
+    PASSWORD = "pgbouncer-test"
+
+    def __init__(self, workdir: Path, database_url: str, pool_size: int = 4,
+                 statement_timeout_ms: int = 60_000, lock_timeout_ms: int = 10_000) -> None:
+        import string
+
+        import sqlalchemy as sa
+
+        self.port = free_port()
+        self.server = sa.make_url(database_url)
+        workdir.chmod(0o755)  # pgbouncer drops root for nobody, who must read these
+        auth = workdir / "userlist.txt"
+        auth.write_text(f'"{self.server.username}" "{self.PASSWORD}"\n')
+        template = (ROOT / "deploy/pgbouncer/pgbouncer.ini.template").read_text()
+        self.ini = workdir / "pgbouncer.ini"
+        self.ini.write_text(string.Template(template).substitute(
+            DB_HOST=self.server.host, DB_PORT=self.server.port or 5432,
+            DB_NAME=self.server.database, LISTEN_ADDR="127.0.0.1", LISTEN_PORT=self.port,
+            AUTH_FILE=auth, MAX_CLIENT_CONN=500, DEFAULT_POOL_SIZE=pool_size,
+            DB_STATEMENT_TIMEOUT_MS=statement_timeout_ms, DB_LOCK_TIMEOUT_MS=lock_timeout_ms))
+        for path in (auth, self.ini):
+            path.chmod(0o644)
+        self.log = workdir / "pgbouncer.log"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return self.server.set(host="127.0.0.1", port=self.port, password=self.PASSWORD) \
+            .render_as_string(hide_password=False)
+
+    def start(self) -> None:
+        binary = shutil.which("pgbouncer") or "/usr/sbin/pgbouncer"
+        user = ["-u", "nobody"] if os.geteuid() == 0 else []  # it refuses to run as root
+        with self.log.open("wb") as log:
+            self.process = subprocess.Popen([binary, *user, str(self.ini)], stdout=log,
+                                            stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"pgbouncer exited: {self.log.read_text()}")
+            with socket.socket() as sock:
+                if sock.connect_ex(("127.0.0.1", self.port)) == 0:
+                    return
+            time.sleep(0.05)
+        raise TimeoutError("pgbouncer did not start")
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=10)

@@ -37,7 +37,8 @@ def test_a_bad_value_names_the_variable(tmp_path: Path):
 
 def test_secrets_never_appear_in_repr(tmp_path: Path):
     settings = Settings.from_env({"INSTANCE_PATH": str(tmp_path),
-                                  "SENDGRID_API_KEY": "SG.very-secret", "SECRET_KEY": "s3cret"})
+                                  "SENDGRID_API_KEY": "SG.very-secret", "SECRET_KEY": "s3cret",
+                                  "MAIL_FROM": "Actionwave <actions@example.org>"})
     assert "very-secret" not in repr(settings) and "s3cret" not in repr(settings)
 
 

@@ -103,5 +103,7 @@ def test_a_launch_of_kicks_starts_only_the_limit_and_sends_each_mail_once(
 def test_embedded_default_drains_with_slots_in_the_process(settings: Settings) -> None:
     from actionwave.delivery.drainers import make_drainers
 
-    assert isinstance(make_drainers(replace(settings, redis_url="")), LocalDrainers)
+    embedded = replace(settings, redis_url="",
+                       database_url=f"sqlite:///{settings.instance_path / 'embedded.db'}")
+    assert isinstance(make_drainers(embedded), LocalDrainers)
     assert isinstance(make_drainers(settings), RedisDrainers)

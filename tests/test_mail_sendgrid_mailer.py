@@ -21,6 +21,8 @@ from actionwave.mail.sendgrid_mailer import (
 )
 from tests.stubs.sendgrid import API_KEY, SendGridStub, schema_errors, sendgrid_stub
 
+MAIL_FROM = "Actionwave <actions@example.org>"
+
 
 @pytest.fixture
 def stub() -> Iterator[SendGridStub]:
@@ -30,7 +32,7 @@ def stub() -> Iterator[SendGridStub]:
 
 def mailer_for(stub: SendGridStub, tmp_path: Path, timeout: float = 5.0) -> SendGridMailer:
     settings = Settings.from_env({}, sendgrid_api_key=API_KEY, sendgrid_api_host=stub.url,
-                                 instance_path=tmp_path, secret_key="x")
+                                 instance_path=tmp_path, secret_key="x", mail_from=MAIL_FROM)
     return SendGridMailer(settings, timeout=timeout)
 
 
@@ -43,7 +45,7 @@ def mail(n: int, text: str | None = None) -> OutgoingMail:
 def test_factory_picks_sendgrid_with_a_key_and_the_outbox_without(tmp_path: Path) -> None:
     base = {"instance_path": tmp_path, "secret_key": "x"}
     assert isinstance(make_mailer(Settings.from_env({}, **base)), DevOutboxMailer)
-    keyed = Settings.from_env({}, sendgrid_api_key="SG.k", **base)
+    keyed = Settings.from_env({}, sendgrid_api_key="SG.k", mail_from=MAIL_FROM, **base)
     assert isinstance(make_mailer(keyed), SendGridMailer)
 
 
@@ -154,7 +156,8 @@ def test_timeout_is_retryable_and_in_doubt(stub: SendGridStub, tmp_path: Path) -
 
 def test_refused_connection_is_retryable_and_not_in_doubt(tmp_path: Path) -> None:
     settings = Settings.from_env({}, sendgrid_api_key=API_KEY, instance_path=tmp_path,
-                                 sendgrid_api_host="http://127.0.0.1:9", secret_key="x")
+                                 sendgrid_api_host="http://127.0.0.1:9", secret_key="x",
+                                 mail_from=MAIL_FROM)
     with pytest.raises(Retryable) as caught:
         SendGridMailer(settings).send([mail(1)])
     assert not caught.value.in_doubt

@@ -82,6 +82,7 @@ def test_only_members_of_the_campaigns_chambers_count(db_session: Session, campa
 def test_campaign_load_refuses_a_tweet_too_long_with_the_worst_case(db_session: Session,
                                                                     tmp_path: Path):
     data = yaml.safe_load(CAMPAIGN_FILE.read_text(encoding="utf-8"))
+    data["slug"] = "long-tweets"  # a new campaign: an existing one is never re-seeded
     data["templates"]["tweet"]["zh-Hant"][1] = "{{ legislator.handle }} " + "香" * 132
     path = tmp_path / "long.yaml"
     path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")

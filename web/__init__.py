@@ -14,6 +14,7 @@ from web.routing import App
 def create_app(settings: Settings | None = None, services: Services | None = None) -> Flask:
     """Build the web app. Tests pass their own ``settings``; production reads the environment."""
     settings = settings or Settings.from_env()
+    settings.require_redis("web")
     app = App(__name__)
     app.config.update(
         SECRET_KEY=settings.secret_key,

@@ -9,12 +9,19 @@ from __future__ import annotations
 
 from typing import Any
 
+from actionwave.config import Settings
 from web.balance import release_slot
 
 # gunicorn's gevent worker, keeping open connections even across processes (web/balance.py).
 worker_class = "web.balance.BalancedGeventWorker"
 worker_connections = 1000  # open connections per process
-graceful_timeout = 10
+# A stopping process finishes what it holds: longer than a submission's longest wait (the group
+# commit's 20 s). docker-compose's stop_grace_period is longer still (docs/deploy.md).
+graceful_timeout = round(Settings.from_env().web_graceful_timeout_seconds)
+# Idle connections from the proxy stay open longer than nginx keeps them (its upstream
+# keepalive_timeout, deploy/nginx): nginx, not gunicorn, closes them, so it never reuses a
+# connection gunicorn has just closed (a 502).
+keepalive = 75
 child_exit = release_slot
 logger_class = "web.gunicorn_logging.JsonLogger"  # JSON lines, as the app's, access lines too
 

@@ -5,7 +5,10 @@ otherwise, echoed on the response and put on every log record of the request.
 
 ``/metrics`` is for Prometheus, not the public: it answers a request bearing an admin API token
 (``Authorization: Bearer <token>``, made with ``actionwave user token --role admin``) or coming
-from an address in ``METRICS_ALLOWED_IPS``; anything else gets 401.
+from an address in ``METRICS_ALLOWED_IPS``; anything else gets 401. ``?scope=host`` gives only
+this host's counters and ``?scope=cluster`` only the database's and broker's figures
+(``actionwave.metrics``): on many hosts, scrape each host for the first and the balancer once
+for the second.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from flask import Blueprint, Flask, Response, g, request
 
 from actionwave import logs
 from actionwave.accounts import role_allows
-from actionwave.metrics import INTAKE_SUBMISSIONS, REQUEST_SECONDS, render_metrics
+from actionwave.metrics import INTAKE_SUBMISSIONS, REQUEST_SECONDS, SCOPES, render_metrics
 from web.console.auth import current_principal
 from web.context import services
 from web.errors import error_response
@@ -40,7 +43,10 @@ def metrics() -> Response | tuple[Response, int]:
         response, status = error_response(401, None, "Metrics need an admin API token.")
         response.headers["WWW-Authenticate"] = 'Bearer realm="metrics"'
         return response, status
-    body, content_type = render_metrics(services())
+    scope = request.args.get("scope")
+    if scope is not None and scope not in SCOPES:
+        return error_response(400, "scope", f"scope: one of {', '.join(SCOPES)}")
+    body, content_type = render_metrics(services(), (scope,) if scope else SCOPES)
     return Response(body, content_type=content_type, headers={"Cache-Control": "no-store"})
 
 

@@ -116,6 +116,7 @@ def make_drainers(settings: Settings) -> Drainers:
     """Slots in Redis when ``REDIS_URL`` is set, else in the process. A slot outlives a lease:
     a run may wait that long in the queue."""
     ttl = 2 * settings.delivery_lease_seconds
+    settings.require_redis("drainer slots")
     if settings.redis_url:
         client = redis.Redis.from_url(settings.redis_url, socket_timeout=5,
                                       socket_connect_timeout=5)

@@ -147,10 +147,11 @@ class LocalRateLimiter:
 
 
 def make_rate_limiter(settings: Settings, timeout: float = 5.0) -> RateLimiter:
-    """Redis buckets when ``REDIS_URL`` is set, else in-process ones (embedded default).
+    """Redis buckets when ``REDIS_URL`` is set, else in-process ones (embedded default only).
 
     ``timeout`` bounds each Redis call; the web's abuse limits use a short one.
     """
+    settings.require_redis("rate limits")
     if settings.redis_url:
         client = redis.Redis.from_url(settings.redis_url, socket_timeout=timeout,
                                       socket_connect_timeout=timeout)

@@ -19,6 +19,7 @@ from actionwave.channels import Permanent, Retryable
 from actionwave.config import Settings
 
 TWEEPY_HOST = "https://api.twitter.com"  # hard-coded in tweepy.Client.request
+TIMEOUT_SECONDS = 15.0  # tweepy passes none: a hung X would hold a worker thread for ever
 DUPLICATE_MARKER = "duplicate content"
 
 
@@ -39,14 +40,16 @@ class _HostSession(requests.Session):
     is computed over the URL actually sent.
     """
 
-    def __init__(self, base_url: str) -> None:
+    def __init__(self, base_url: str, timeout: float = TIMEOUT_SECONDS) -> None:
         super().__init__()
         self.base_url = base_url.rstrip("/")
+        self.timeout = timeout
 
     def request(self, method: str | bytes, url: str | bytes, *args: Any,
                 **kwargs: Any) -> requests.Response:
         if isinstance(url, str) and url.startswith(TWEEPY_HOST):
             url = self.base_url + url[len(TWEEPY_HOST):]
+        kwargs.setdefault("timeout", self.timeout)
         return super().request(method, url, *args, **kwargs)
 
 

@@ -111,6 +111,10 @@ class SendGridHandler(StubHandler):
             self.activity()
         elif method == "GET" and path == "/_stub/stats":
             self.send_json(200, SendGridStub(self.server).stats())
+        elif method == "GET" and path == "/_stub/keys":  # times each mail key was accepted
+            with self.server.lock:
+                counts = dict(self.stub.counts)
+            self.send_json(200, counts)
         else:
             self.send_json(404, ERRORS[404])
 
