@@ -94,6 +94,7 @@ def start_host(name: str, args: list[str], settings: Settings, work: Path,
     deadline = time.monotonic() + 60
     while ready and ready.encode() not in log.read_bytes():
         if process.poll() is not None or time.monotonic() > deadline:
+            host.kill()
             raise RuntimeError(f"{name} did not start: {log.read_text()[-2000:]}")
         time.sleep(0.1)
     return host
@@ -110,6 +111,7 @@ def start_web(name: str, settings: Settings, work: Path, port: int | None = None
                 return host
         except OSError as exc:
             if host.process.poll() is not None or time.monotonic() > deadline:
+                host.kill()
                 raise RuntimeError(f"{name} did not start: {host.log.read_text()[-2000:]}") \
                     from exc
             time.sleep(0.1)
@@ -302,7 +304,8 @@ def bench_settings(database_url: str, mail_url: str, work: Path) -> Settings:
     return Settings.from_env(
         {}, database_url=database_url, broker_url=REDIS_URL, redis_url=REDIS_URL,
         namespace=f"aw-multihost-{secrets.token_hex(3)}", instance_path=work,
-        secret_key="bench", log_level="INFO", sendgrid_api_key="SG.test-key",
+        secret_key="bench", log_level="INFO", celery_log_level="INFO",  # beat's sends are counted
+        sendgrid_api_key="SG.test-key",
         sendgrid_api_host=mail_url, mail_from="Bench <bench@example.org>",
         worker_pool="threads", worker_concurrency=4, trusted_proxies=1,
         rate_limit_per_ip="", rate_limit_per_email="", delivery_lease_seconds=15.0,
