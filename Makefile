@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 PORT   ?= 5000
 
-.PHONY: run test lint bench install chromium nginx check-services clean lock
+.PHONY: run test lint bench install tools check-services clean lock
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -18,28 +18,27 @@ install: $(STAMP)
 run: install
 	$(BIN)/actionwave up --port $(PORT)
 
-test: install chromium nginx check-services
+test: install tools check-services
 	$(BIN)/pytest
 
 lint: install
 	$(BIN)/ruff check .
 
-# Browser tests drive Debian's Chromium through Playwright (a Playwright browser download fails here).
-chromium:
-	@{ command -v chromium && fc-list :lang=zh-tw | grep -q .; } >/dev/null 2>&1 || { \
-	  echo "installing Debian chromium and a CJK font for the browser tests"; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; }
-
-# The proxy docker-compose runs (deploy/nginx) is tested and benchmarked with Debian's nginx.
-nginx:
-	@{ command -v nginx || test -x /usr/sbin/nginx; } >/dev/null 2>&1 || { \
-	  echo "installing Debian nginx for the proxy tests"; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx >/dev/null; }
+# Debian tools the tests drive, installed when missing: Chromium and a CJK font for the browser
+# tests (Playwright's own browser download fails here), nginx for the proxy (deploy/nginx),
+# pgbouncer for the transaction-mode profile, docker-compose to validate docker-compose.yml.
+DEBIAN_TOOLS := chromium nginx pgbouncer docker-compose
+tools:
+	@missing=""; for tool in $(DEBIAN_TOOLS); do \
+	  command -v $$tool >/dev/null 2>&1 || test -x /usr/sbin/$$tool || missing="$$missing $$tool"; \
+	done; fc-list :lang=zh-tw 2>/dev/null | grep -q . || missing="$$missing fonts-noto-cjk"; \
+	if [ -n "$$missing" ]; then echo "installing Debian packages the tests use:$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; fi
 
 check-services:
 	@$(BIN)/python -m tests.services
 
-bench: install nginx
+bench: install tools
 	@command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
 	$(BIN)/python bench/intake.py --quick
 
