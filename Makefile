@@ -21,8 +21,10 @@ run: install
 test: install chromium nginx check-services
 	$(BIN)/pytest
 
+# ruff, and the import contracts (pyproject's [tool.importlinter]; docs/architecture.md draws them).
 lint: install
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 
 # Browser tests drive Debian's Chromium through Playwright (a Playwright browser download fails here).
 chromium:
