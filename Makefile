@@ -21,8 +21,10 @@ run: install
 test: install tools check-services
 	$(BIN)/pytest
 
+# ruff, and the import contracts (pyproject's [tool.importlinter]; docs/architecture.md draws them).
 lint: install
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 
 # Debian tools the tests drive, installed when missing: Chromium and a CJK font for the browser
 # tests (Playwright's own browser download fails here), nginx for the proxy (deploy/nginx),

@@ -1,4 +1,10 @@
-"""The ``actionwave`` command line. Feature areas add their command groups in ``main``."""
+"""The ``actionwave`` command line: a door, like ``web``, ``tasks`` and ``workers``.
+
+Owns every command: the root group and ``example`` are here, each feature area's command group
+is a module beside it, added in ``build_cli``. A command parses its options, calls the domain and
+prints; it may import anything below it (the running system, the domain, the platform, and the
+``workers`` and ``schedules`` it starts), and nothing imports it but ``actionwave.__main__``.
+"""
 
 from __future__ import annotations
 

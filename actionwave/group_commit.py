@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import Connection, Engine
@@ -24,21 +25,23 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 
 from actionwave.batching import Batcher
 from actionwave.intake import Submission, store_submissions
-from actionwave.metrics import INTAKE_BATCH_ROWS
 
 log = logging.getLogger(__name__)
 
 
 class GroupCommitWriter:
-    """A ``SubmissionStore`` for PostgreSQL that writes concurrent submissions together."""
+    """A ``SubmissionStore`` for PostgreSQL that writes concurrent submissions together.
 
-    def __init__(self, engine: Engine, max_batch: int = 256, wait_seconds: float = 20.0) -> None:
+    ``observe`` is called with the number of rows of each batch (the caller's metric)."""
+
+    def __init__(self, engine: Engine, max_batch: int = 256, wait_seconds: float = 20.0,
+                 observe: Callable[[int], None] | None = None) -> None:
         self.engine = engine
         self._connection: Connection | None = None
         self._pid = 0
         self.batcher: Batcher[dict[str, Any], Submission | None] = Batcher(
             self.write, name="group-commit", max_batch=max_batch, wait_seconds=wait_seconds,
-            key=lambda row: row["email"], observe=INTAKE_BATCH_ROWS.observe,
+            key=lambda row: row["email"], observe=observe,
         )
 
     def store(self, row: dict[str, Any]) -> Submission | None:

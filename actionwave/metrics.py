@@ -24,6 +24,7 @@ both cores of a launch-day machine for a moment, and stalled the intake with it)
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import redis
 from prometheus_client import (
@@ -42,7 +43,9 @@ from sqlalchemy.exc import SQLAlchemyError
 from actionwave.counters import read_counters
 from actionwave.delivery.states import DEAD, FAILED, PENDING, SENDING
 from actionwave.models import Delivery, OutboxMessage
-from actionwave.services import Services
+
+if TYPE_CHECKING:
+    from actionwave.services import Services
 
 INTAKE_SUBMISSIONS = Counter(
     "actionwave_intake_submissions",

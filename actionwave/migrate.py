@@ -10,7 +10,7 @@ it fails after ``lock_timeout_ms`` and the release is run again (docs/runbook.md
 
 from __future__ import annotations
 
-from pathlib import Path
+from importlib.resources import files
 
 from alembic import command
 from alembic.config import Config
@@ -18,7 +18,7 @@ from sqlalchemy import text
 
 from actionwave.db import make_engine
 
-MIGRATIONS = Path(__file__).parent / "migrations"
+MIGRATIONS = files("actionwave") / "migrations"  # shipped in the package (pyproject)
 # pg_advisory_xact_lock's key: any fixed bigint; this one spells "actionwv".
 LOCK_KEY = int.from_bytes(b"actionwv", "big") & 0x7FFF_FFFF_FFFF_FFFF
 MIGRATION_LOCK_TIMEOUT_MS = 10_000

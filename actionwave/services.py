@@ -47,9 +47,10 @@ class Services:
         (``actionwave.group_commit``), a session per submission on SQLite."""
         from actionwave.group_commit import GroupCommitWriter
         from actionwave.intake import SessionStore
+        from actionwave.metrics import INTAKE_BATCH_ROWS
 
         if self.engine.dialect.name == "postgresql":
-            return GroupCommitWriter(self.engine)
+            return GroupCommitWriter(self.engine, observe=INTAKE_BATCH_ROWS.observe)
         return SessionStore(self.session_factory)
 
     @cached_property

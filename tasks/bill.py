@@ -1,21 +1,18 @@
-"""The bill watcher's beat task, and the reaction to each stage transition it records."""
+"""The bill watcher's beat task: poll each campaign's bill, then let the campaign react to the
+stage transitions the watcher recorded (``actionwave.reactions``), then announce them."""
 
 from __future__ import annotations
 
 import logging
 
 from celery import shared_task
-from sqlalchemy.orm import Session
 
 from actionwave.bill.watcher import (
     active_bill_campaigns,
     announce_transitions,
-    mark_reacted,
     poll_campaign_bill,
-    unreacted_transitions,
 )
-from actionwave.reminders.sweep import plan_senate_reminders
-from actionwave.waves.launch import start_stage_waves
+from actionwave.reactions import react_to_transitions
 
 log = logging.getLogger(__name__)
 
@@ -45,23 +42,3 @@ def poll_bills(self) -> None:  # type: ignore[no-untyped-def]
                 session.rollback()
                 log.exception("bill watcher failed for campaign %s", campaign_id)
 
-
-def react_to_transitions(session: Session, campaign_id: int) -> int:
-    """Start the waves and plan the "write to your senators" reminders bound to each transition
-    the watcher recorded and nothing reacted to yet; returns how many it reacted to.
-
-    Each transition is claimed (``mark_reacted``) in the transaction that starts its waves, so
-    two schedulers react once; both steps are idempotent besides. Commits after each.
-    """
-    reacted = 0
-    for transition in unreacted_transitions(session, campaign_id):
-        if not mark_reacted(session, transition.id):
-            session.rollback()
-            continue  # another scheduler reacted to it
-        waves = start_stage_waves(session, campaign_id, transition.stage.key, transition.id)
-        plan_senate_reminders(session, campaign_id, transition.id)
-        session.commit()
-        log.info("campaign %s: the bill reached %s (waves started: %s)", campaign_id,
-                 transition.stage.key, waves or "none")
-        reacted += 1
-    return reacted

@@ -8,11 +8,11 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
+from actionwave.delivery.claims import in_running_wave
 from actionwave.models import Campaign, Delivery, Wave
 from actionwave.services import Services
 from actionwave.waves.control import (
     cancel_wave,
-    engine_claim_filter,
     pause_wave,
     resume_wave,
     wave_progress,
@@ -35,7 +35,7 @@ def generate_supporters(session: Session, count: int, campaign_slug: str) -> Non
 def claimable(session: Session, wave_id: int) -> int:
     """What the delivery engine's claim would see of this wave."""
     return session.scalar(select(func.count()).select_from(Delivery).where(
-        Delivery.wave_id == wave_id, Delivery.state == "pending", engine_claim_filter())) or 0
+        Delivery.wave_id == wave_id, Delivery.state == "pending", in_running_wave())) or 0
 
 
 def test_wave_to_100k_supporters_paused_and_resumed_reaches_each_exactly_once(

@@ -28,10 +28,10 @@ from actionwave.bill.watcher import (
 from actionwave.config import Settings
 from actionwave.counters import read_counters
 from actionwave.models import BillAction, Campaign, Delivery, Wave
+from actionwave.reactions import react_to_transitions
 from actionwave.services import Services
 from actionwave.social.x_poster import XPoster
 from actionwave.waves.launch import create_wave, fan_out_wave, waves_to_fan_out
-from tasks.bill import react_to_transitions
 from tests.stubs.congress import API_KEY, BillReplay, CongressStub, recorded_bills, running
 from tests.stubs.x import XStub
 from tests.support import consent_everyone, wait_for

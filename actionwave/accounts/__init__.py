@@ -3,6 +3,8 @@
 Roles are ordered: ``viewer`` sees, ``organizer`` also changes campaigns, waves and deliveries,
 ``admin`` also manages accounts and tokens. Secrets are never stored: passwords as scrypt hashes,
 session ids and API tokens as SHA-256 digests of high-entropy random values.
+
+May import the core and the platform only (no other feature area).
 """
 
 ROLES = ("viewer", "organizer", "admin")

@@ -19,7 +19,7 @@ class BillStageTransition(Base):
     ``history`` marks a stage the bill had already passed when the campaign first saw it: recorded
     (closed, ``posted_at`` and ``reacted_at`` set) but never announced, and it starts no wave.
     ``reacted_at`` is set once the waves and reminders bound to the stage were started
-    (``tasks.bill.react_to_transitions``): the watcher records the event, others react to it.
+    (``actionwave.reactions``): the watcher records the event, the campaign reacts to it.
     """
 
     __tablename__ = "bill_stage_transitions"

@@ -7,9 +7,8 @@ Every step is idempotent and safe to run in two schedulers at once:
 - the announcement is claimed with a lease, and X refuses a duplicate post if a crash left one
   in doubt.
 
-The watcher only records the event: the waves and reminders bound to a stage react to each
-transition not yet ``reacted_at`` (``tasks.bill.react_to_transitions``), so the watcher knows
-neither of them.
+The watcher only records the event; the campaign reacts to each transition not yet
+``reacted_at`` (``actionwave.reactions``), so the watcher knows neither waves nor reminders.
 
 A campaign's first poll is a baseline: of the stages the bill had already reached, only the
 latest is announced (one post, its waves); the earlier ones are recorded as history.
@@ -136,7 +135,7 @@ def detect_transitions(session: Session, campaign_id: int, bill: BillRef) -> lis
 
 
 def unreacted_transitions(session: Session, campaign_id: int) -> list[NewTransition]:
-    """The campaign's transitions that waves and reminders have not yet reacted to, oldest first."""
+    """The campaign's transitions nothing has reacted to yet, oldest first."""
     rows = session.execute(select(BillStageTransition.id, BillStageTransition.stage,
                                   BillStageTransition.chamber).where(
         BillStageTransition.campaign_id == campaign_id, BillStageTransition.reacted_at.is_(None),

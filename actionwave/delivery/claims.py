@@ -13,12 +13,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, exists, or_, select, update
 from sqlalchemy.orm import Session
 
 from actionwave.db import is_postgres
 from actionwave.delivery.states import PENDING, SENDING, deliveries, move
-from actionwave.waves.control import engine_claim_filter
+from actionwave.models import Delivery, Wave
 
 
 @dataclass(frozen=True)
@@ -37,6 +37,17 @@ class Claimed:
         return self.payload.get("office")
 
 
+def in_running_wave() -> ColumnElement[bool]:
+    """The condition every claim of pending rows includes: not part of a wave, or part of a
+    ``running`` one (``actionwave.waves.control`` pauses and cancels a wave by its status).
+
+    In SQL: ``deliveries.wave_id IS NULL OR EXISTS (SELECT 1 FROM waves WHERE waves.id =
+    deliveries.wave_id AND waves.status = 'running')``.
+    """
+    return or_(Delivery.wave_id.is_(None), exists().where(
+        Wave.id == Delivery.wave_id, Wave.status == "running"))
+
+
 def claim_due_deliveries(
     session: Session, channel: str, limit: int, worker_id: str, lease_seconds: float
 ) -> list[Claimed]:
@@ -48,7 +59,7 @@ def claim_due_deliveries(
         select(deliveries.c.id)
         .where(deliveries.c.state == PENDING, deliveries.c.channel == channel,
                # A wave's rows go out only while it runs; paused ones wait, cancelled never leave.
-               deliveries.c.next_attempt_at <= now, engine_claim_filter())
+               deliveries.c.next_attempt_at <= now, in_running_wave())
         .order_by(deliveries.c.next_attempt_at)
         .limit(limit)
     )

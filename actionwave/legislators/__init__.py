@@ -1,1 +1,4 @@
-"""Who represents a supporter: the legislator data snapshot, ZIP and address lookup."""
+"""Who represents a supporter: the legislator data snapshot, ZIP and address lookup.
+
+May import the core and the platform only (no other feature area).
+"""

@@ -1,4 +1,8 @@
-"""Outgoing mail: the SendGrid mailer, the dev outbox, and the mailer chosen by settings."""
+"""Outgoing mail: the SendGrid mailer, the dev outbox, and the mailer chosen by settings.
+
+May import ``messages``, ``legislators``, ``cwc``, ``social``, ``accounts``, the core and the
+platform.
+"""
 
 from __future__ import annotations
 

@@ -1,1 +1,4 @@
-"""The campaign's own social accounts (announcements, not supporters' posts)."""
+"""The campaign's own social accounts (announcements, not supporters' posts).
+
+May import the core and the platform only (no other feature area).
+"""

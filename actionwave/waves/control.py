@@ -1,8 +1,8 @@
 """Pausing, resuming, cancelling and watching a wave.
 
 Pause and cancel act on the wave's ``status`` only; the delivery engine's claim skips pending
-wave deliveries whose wave is not ``running`` (``engine_claim_filter``), so a paused wave's rows
-stay ``pending`` and go out after ``resume``.
+wave deliveries whose wave is not ``running`` (``actionwave.delivery.claims.in_running_wave``),
+so a paused wave's rows stay ``pending`` and go out after ``resume``.
 """
 
 from __future__ import annotations
@@ -10,22 +10,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, exists, func, or_, select, update
+from sqlalchemy import exists, func, select, update
 from sqlalchemy.orm import Session
 
 from actionwave.models import Campaign, Delivery, Wave
 
 FINISHED_STATES = ("sent", "failed", "dead")
-
-
-def engine_claim_filter() -> ColumnElement[bool]:
-    """The condition the delivery engine's claim of pending rows must include.
-
-    In SQL: ``deliveries.wave_id IS NULL OR EXISTS (SELECT 1 FROM waves WHERE waves.id =
-    deliveries.wave_id AND waves.status = 'running')``.
-    """
-    return or_(Delivery.wave_id.is_(None), exists().where(
-        Wave.id == Delivery.wave_id, Wave.status == "running"))
 
 
 def _move(session: Session, wave_id: int, from_states: tuple[str, ...], **values: Any) -> bool:
