@@ -124,6 +124,8 @@ class Settings:
     # "" turns one off.
     rate_limit_per_ip: str = "30/minute"
     rate_limit_per_email: str = "5/hour"
+    # Template previews per signed-in user (each renders every locale in the sandbox).
+    rate_limit_preview: str = "60/minute"
     # How many reverse proxies in front of us may set X-Forwarded-For; 0 ignores the header.
     trusted_proxies: int = 0
     # Space-separated origins (https://example.org) that may frame embeddable pages.

@@ -14,7 +14,7 @@ import logging
 import math
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import redis
 from flask import Flask, Response, request
@@ -30,7 +30,9 @@ log = logging.getLogger(__name__)
 
 # The endpoints a supporter submits to: the JSON API and the no-JavaScript form.
 SUBMISSION_ENDPOINTS = ("api.submit_action", "public.submit_form", "embed.submit_form")
+PREVIEW_ENDPOINTS = ("console.preview_template",)
 TOO_MANY = "Too many submissions from here; wait a little and try again."
+TOO_MANY_PREVIEWS = "Too many previews; wait a little and try again."
 REDIS_TIMEOUT_SECONDS = 0.25
 BATCH_WAIT_SECONDS = 1.0
 Bucket = tuple[str, float, int]  # name, tokens per minute, burst
@@ -63,6 +65,8 @@ class Limit:
     count: int
     per_minute: float
     key: Callable[[], str | None]
+    endpoints: tuple[str, ...] = SUBMISSION_ENDPOINTS
+    message: str = TOO_MANY
 
 
 def parse_limit(scope: str, variable: str, text: str,
@@ -101,13 +105,25 @@ def email_key() -> str | None:
     return hashlib.sha256(secret + email.encode("utf-8", "surrogatepass")).hexdigest()
 
 
+def user_key() -> str | None:
+    """The signed-in user (or token holder) asking; None when anonymous (the view refuses)."""
+    from web.console.auth import current_principal
+
+    principal = current_principal()
+    return None if principal is None else f"{principal.user_id}:{principal.label}"
+
+
 def init_app(app: Flask, settings: Settings) -> None:
-    """Check the limits before the submission views run (and before their CSRF check, so
-    refused form posts count too). An empty ``RATE_LIMIT_PER_IP`` or ``..._PER_EMAIL`` is off."""
+    """Check the limits before the limited views run (and before their CSRF check, so refused
+    form posts count too). An empty ``RATE_LIMIT_PER_IP``, ``..._PER_EMAIL`` or ``..._PREVIEW``
+    is off."""
+    preview = parse_limit("preview-user", "RATE_LIMIT_PREVIEW", settings.rate_limit_preview,
+                          user_key)
     limits = [limit for limit in (
         parse_limit("submit-ip", "RATE_LIMIT_PER_IP", settings.rate_limit_per_ip, ip_hash),
         parse_limit("submit-email", "RATE_LIMIT_PER_EMAIL", settings.rate_limit_per_email,
                     email_key),
+        preview and replace(preview, endpoints=PREVIEW_ENDPOINTS, message=TOO_MANY_PREVIEWS),
     ) if limit is not None]
     if not limits:
         return
@@ -115,17 +131,22 @@ def init_app(app: Flask, settings: Settings) -> None:
 
     @app.before_request
     def enforce_limits() -> tuple[Response, int] | None:
-        if request.method != "POST" or request.endpoint not in SUBMISSION_ENDPOINTS:
+        if request.method != "POST":
+            return None
+        mine = [limit for limit in limits if request.endpoint in limit.endpoints]
+        if not mine:
             return None
         buckets = [(f"{limit.scope}:{key}", limit.per_minute, limit.count)
-                   for limit in limits if (key := limit.key()) is not None]
+                   for limit in mine if (key := limit.key()) is not None]
+        if not buckets:
+            return None
         try:
             wait = max(limiter.take_each(buckets), default=0.0)
         except (redis.RedisError, BatchTimeout) as exc:
             log.warning("abuse limits skipped, Redis unreachable: %s", type(exc).__name__)
             return None
         if wait > 0:
-            response, status = error_response(429, None, TOO_MANY)
+            response, status = error_response(429, None, mine[0].message)
             response.headers["Retry-After"] = str(max(1, math.ceil(wait)))
             return response, status
         return None
