@@ -130,8 +130,10 @@ class Settings:
     trusted_proxies: int = 0
     # Space-separated origins (https://example.org) that may frame embeddable pages.
     embed_allowed_origins: str = ""
-    # Comma-separated client addresses that may read /metrics without the organizer token.
+    # Who may read /metrics: these comma-separated client addresses, or a scraper sending
+    # "Authorization: Bearer <METRICS_TOKEN>" (a secret of its own, not an API token).
     metrics_allowed_ips: str = ""
+    metrics_token: str = field(default="", repr=False)
     # Set (to a writable, emptied directory) when gunicorn runs several processes.
     prometheus_multiproc_dir: str = ""
     # --- Production on many hosts (docs/deploy.md) ---

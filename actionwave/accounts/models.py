@@ -52,6 +52,10 @@ class ApiToken(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_used_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]
+    # Space-separated, from SCOPES ("read", "write", "admin"): what the token may do within
+    # its role. Tokens older than the scopes got the scopes of their role (migration 0012).
+    scopes: Mapped[str] = mapped_column(String(40))
+    expires_at: Mapped[datetime | None]
 
 
 class LoginFailure(Base):
@@ -64,3 +68,18 @@ class LoginFailure(Base):
     # "account:<email>" or "ip:<salted hash of the address>"
     key: Mapped[str] = mapped_column(String(300))
     at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class AuditEntry(Base):
+    """Something done with an account or token: who (``actor``), what, to what. Append-only."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_at", "at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    # "user:<email>", "token:<name>" or "cli"
+    actor: Mapped[str] = mapped_column(String(200))
+    # token.create, token.use, token.revoke, user.disable
+    action: Mapped[str] = mapped_column(String(40))
+    subject: Mapped[str] = mapped_column(String(200))
