@@ -40,8 +40,10 @@ class JsonLogger(glogging.Logger):
         request_id = next((value for name, value in resp.headers
                            if name.lower() == "x-request-id"), None)
         duration_ms = round(request_time.total_seconds() * 1000, 1)
+        # gunicorn's own error answers (after an app crash) carry only ``status``.
+        status = getattr(resp, "status_code", None) or str(resp.status).split(" ")[0]
         self.access_log.info(
-            "%s %s %s %.1f ms", req.method, req.path, resp.status_code, duration_ms,
+            "%s %s %s %.1f ms", req.method, req.path, status, duration_ms,
             extra={"request_id": request_id, "fields": {
-                "method": req.method, "path": req.path, "status": resp.status_code,
+                "method": req.method, "path": req.path, "status": status,
                 "duration_ms": duration_ms, "bytes": resp.sent}})

@@ -13,6 +13,7 @@ from flask import Blueprint, Response, jsonify
 
 from actionwave.cwc.message import PREFIXES
 from actionwave.mail.consent import CONSENT_TEXT
+from web import openapi_waves
 
 bp = Blueprint("openapi", __name__)
 
@@ -139,8 +140,10 @@ DOCUMENT: dict[str, Any] = {
                 },
             },
         },
+        **openapi_waves.PATHS,
     },
-    "components": {"schemas": {
+    "components": {"securitySchemes": openapi_waves.SECURITY_SCHEMES, "schemas": {
+        **openapi_waves.SCHEMAS,
         "Error": {
             "type": "object",
             "required": ["error"],
