@@ -77,6 +77,8 @@ def settings(database_url: str, token: str, tmp_path_factory: pytest.TempPathFac
         # Abuse limits off: tests submit from one address; tests/test_abuse.py turns them on.
         rate_limit_per_ip="",
         rate_limit_per_email="",
+        rate_limit_lookups="",
+        rate_limit_address_lookups="",
     )
 
 

@@ -111,7 +111,7 @@ def test_after_sign_in_the_organizer_returns_to_the_page_asked_for(client, accou
 
 
 def test_repeated_failures_lock_the_account_with_a_clear_message(client, accounts):
-    for _ in range(throttle.MAX_PER_ACCOUNT):
+    for _ in range(throttle.MAX_PER_PAIR):
         assert sign_in(client, "admin", "wrong password!").status_code == 401
     locked = sign_in(client, "admin")
     assert locked.status_code == 429

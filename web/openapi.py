@@ -136,6 +136,7 @@ DOCUMENT: dict[str, Any] = {
                     "304": {"description": "Not modified (If-None-Match)."},
                     "400": _error("The ZIP or address is not valid; `field` names it."),
                     "404": _error("The ZIP is not in our ZIP-to-district data."),
+                    "429": _error("Too many lookups from this address.", True),
                     "503": _error("Legislator data is not loaded yet.", True),
                 },
             },

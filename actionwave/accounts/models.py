@@ -38,6 +38,18 @@ class ConsoleSession(Base):
     expires_at: Mapped[datetime]
 
 
+class KnownAddress(Base):
+    """A client address (salted hash) an account signed in from: after a lockout of the account
+    by failures from elsewhere, sign-in still works from here."""
+
+    __tablename__ = "known_addresses"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"),
+                                         primary_key=True)
+    ip_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    last_ok_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class ApiToken(Base):
     """A bearer token for the organizer API, shown once; only its SHA-256 digest is stored."""
 

@@ -80,21 +80,26 @@ def create_user(session: Session, email: str, password: str, role: str) -> User:
 def sign_in(session: Session, email: str, password: str, ip_hash: str) -> tuple[User, str]:
     """Check credentials and open a console session; returns the user and the new session id.
 
-    Raises ``LockedOut`` before checking anything when the account or address is throttled, and
-    ``AccountError`` (the same message for an unknown email and a wrong password). Commits.
+    Raises ``LockedOut`` before checking the password when this account from this address, the
+    address, or the account is throttled (``actionwave.accounts.throttle``; the account-wide
+    lock does not apply at the account's recent good addresses), and ``AccountError`` (the same
+    message for an unknown email and a wrong password). Commits.
     """
     email = email.strip().lower()
-    keys = [throttle.account_key(email), throttle.address_key(ip_hash)]
-    lock = throttle.lockout(session, keys)
+    keys = [throttle.pair_key(email, ip_hash), throttle.address_key(ip_hash),
+            throttle.account_key(email)]
+    user = session.scalar(select(User).where(User.email == email))
+    known = throttle.is_known_address(session, user.id if user else None, ip_hash)
+    lock = throttle.lockout(session, keys[:2] if known else keys)
     if lock:
         raise LockedOut(lock)
-    user = session.scalar(select(User).where(User.email == email))
     if user is None:
         burn_time()
     if user is None or user.disabled_at or not verify_password(password, user.password_hash):
         throttle.record_failure(session, keys)
         raise AccountError("That email and password don't match an organizer account.")
     throttle.clear_failures(session, keys[0])
+    throttle.remember_address(session, user.id, ip_hash)
     now = datetime.now(UTC)
     user.last_login_at = now
     session_id = secrets.token_urlsafe(32)

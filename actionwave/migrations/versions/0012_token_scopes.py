@@ -1,4 +1,5 @@
-"""API token scopes and expiry; the audit log of account and token events
+"""API token scopes and expiry; the audit log of account and token events; the addresses
+each account signed in from (sign-in from them survives a lockout of the account)
 
 Existing tokens keep exactly the power they had: each gets the scopes of its role (viewer: read;
 organizer: read write; admin: read write admin) and no expiry.
@@ -38,9 +39,19 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_audit_log")),
     )
     op.create_index("ix_audit_log_at", "audit_log", ["at"])
+    op.create_table(
+        "known_addresses",
+        sa.Column("user_id", sa.Integer(), nullable=False),
+        sa.Column("ip_hash", sa.String(length=64), nullable=False),
+        sa.Column("last_ok_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(["user_id"], ["users.id"], ondelete="CASCADE",
+                                name=op.f("fk_known_addresses_user_id_users")),
+        sa.PrimaryKeyConstraint("user_id", "ip_hash", name=op.f("pk_known_addresses")),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("known_addresses")
     op.drop_index("ix_audit_log_at", table_name="audit_log")
     op.drop_table("audit_log")
     with op.batch_alter_table("api_tokens") as batch:
