@@ -7,7 +7,18 @@ import io
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
-from sqlalchemy import ColumnElement, delete, exists, func, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    String,
+    cast,
+    delete,
+    exists,
+    func,
+    literal,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from actionwave.mail.consent import VIA_ERASED, consents_of, withdraw_consent
@@ -135,8 +146,11 @@ def erase_supporter(session: Session, supporter_id: int) -> None:
     session.execute(delete(Delivery).where(mine, Delivery.state.in_(("pending", "dead"))))
     session.execute(update(Delivery).where(mine).values(
         recipient=None, payload={}, last_error=None, updated_at=now))
+    # The idempotency key was derived from the email (older rows: a plain SHA-256 of it, which
+    # a guess can match): replaced by one that says nothing.
     session.execute(update(Action).where(Action.supporter_id == supporter_id).values(
-        message=None, details={}, ip_hash=None, error=None))
+        message=None, details={}, ip_hash=None, error=None,
+        idempotency_key=literal("erased:") + cast(Action.id, String)))
     session.execute(update(Reminder).where(Reminder.supporter_id == supporter_id,
                                            Reminder.sent_at.is_(None),
                                            Reminder.cancelled_at.is_(None))

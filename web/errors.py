@@ -9,6 +9,7 @@ from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException
 
 from actionwave.batching import BatchTimeout
+from actionwave.logs import loggable_path
 from web.context import close_db
 
 log = logging.getLogger(__name__)
@@ -82,7 +83,7 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception):  # type: ignore[no-untyped-def]
-        log.exception("unhandled error on %s %s", request.method, request.path)
+        log.exception("unhandled error on %s %s", request.method, loggable_path(request.path))
         if wants_json():
             return error_response(500, None, "Internal error; it has been logged.")
         return render_template("error.html", status=500, message=None), 500

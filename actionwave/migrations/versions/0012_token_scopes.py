@@ -1,5 +1,7 @@
-"""API token scopes and expiry; the audit log of account and token events; the addresses
-each account signed in from (sign-in from them survives a lockout of the account)
+"""API token scopes and expiry; the audit log of account and token events; the addresses each
+account signed in from (sign-in from them survives a lockout of the account); erased supporters'
+idempotency keys (a plain SHA-256 of slug|email|day, which a guess could match) replaced by
+``erased:<action id>``
 
 Existing tokens keep exactly the power they had: each gets the scopes of its role (viewer: read;
 organizer: read write; admin: read write admin) and no expiry.
@@ -48,6 +50,11 @@ def upgrade() -> None:
                                 name=op.f("fk_known_addresses_user_id_users")),
         sa.PrimaryKeyConstraint("user_id", "ip_hash", name=op.f("pk_known_addresses")),
     )
+
+
+    op.execute("UPDATE actions SET idempotency_key = 'erased:' || CAST(id AS VARCHAR(36)) "
+               "WHERE supporter_id IN (SELECT id FROM supporters "
+               "WHERE suppressed_reason = 'erased')")
 
 
 def downgrade() -> None:
