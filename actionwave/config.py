@@ -124,12 +124,20 @@ class Settings:
     # "" turns one off.
     rate_limit_per_ip: str = "30/minute"
     rate_limit_per_email: str = "5/hour"
+    # Template previews per signed-in user (each renders every locale in the sandbox).
+    rate_limit_preview: str = "60/minute"
+    # Legislator lookups per client address (the API and step 1 of the campaign page): any
+    # lookup, and the stricter one for lookups with a street address (they reach the geocoder).
+    rate_limit_lookups: str = "300/minute"
+    rate_limit_address_lookups: str = "30/minute"
     # How many reverse proxies in front of us may set X-Forwarded-For; 0 ignores the header.
     trusted_proxies: int = 0
     # Space-separated origins (https://example.org) that may frame embeddable pages.
     embed_allowed_origins: str = ""
-    # Comma-separated client addresses that may read /metrics without the organizer token.
+    # Who may read /metrics: these comma-separated client addresses, or a scraper sending
+    # "Authorization: Bearer <METRICS_TOKEN>" (a secret of its own, not an API token).
     metrics_allowed_ips: str = ""
+    metrics_token: str = field(default="", repr=False)
     # Set (to a writable, emptied directory) when gunicorn runs several processes.
     prometheus_multiproc_dir: str = ""
     # --- Production on many hosts (docs/deploy.md) ---

@@ -10,6 +10,7 @@ writes the rows of concurrent requests together.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import re
 import unicodedata
@@ -216,10 +217,13 @@ def _parse_zip(value: str) -> str:
     return match.group(1)
 
 
-def idempotency_key(campaign_slug: str, email: str, when: datetime) -> str:
-    """Same supporter, same campaign, same UTC day: the same key."""
+def idempotency_key(campaign_slug: str, email: str, when: datetime, secret: str) -> str:
+    """Same supporter, same campaign, same UTC day: the same key. An HMAC keyed by the server's
+    ``SECRET_KEY``, so the stored key can't be matched by guessing emails (a plain SHA-256 of
+    these three could). Keys made before the HMAC stay as they are; a repeat on the day of the
+    change is stored once more."""
     raw = f"{campaign_slug}|{email.lower()}|{when.astimezone(UTC).date().isoformat()}"
-    return hashlib.sha256(raw.encode()).hexdigest()
+    return hmac.new(secret.encode(), raw.encode(), hashlib.sha256).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -256,17 +260,20 @@ class SessionStore:
 
 
 def accept_submission(store: SubmissionStore, campaign_slug: str, form: ActionForm, *,
-                      ip_hash: str | None = None, source: str = "api") -> Submission:
+                      secret: str, ip_hash: str | None = None,
+                      source: str = "api") -> Submission:
     """``submit_action`` for the web intake: through ``store``, which commits before it returns.
     Raises ``UnknownCampaign``; database errors propagate."""
-    submission = store.store(submission_row(campaign_slug, form, ip_hash=ip_hash, source=source))
+    submission = store.store(submission_row(campaign_slug, form, secret=secret, ip_hash=ip_hash,
+                                            source=source))
     if submission is None:
         raise UnknownCampaign(campaign_slug)
     return submission
 
 
-def submission_row(campaign_slug: str, form: ActionForm, *, ip_hash: str | None = None,
-                   now: datetime | None = None, source: str = "api") -> dict[str, Any]:
+def submission_row(campaign_slug: str, form: ActionForm, *, secret: str,
+                   ip_hash: str | None = None, now: datetime | None = None,
+                   source: str = "api") -> dict[str, Any]:
     """One submission as the row ``store_submissions`` writes (JSON-ready: it travels as JSON).
 
     ``source`` says where a consent came from (``form``: the campaign page or its embed; ``api``);
@@ -278,7 +285,7 @@ def submission_row(campaign_slug: str, form: ActionForm, *, ip_hash: str | None 
                                  ("prefix", form.prefix)) if v}
     return {
         "slug": campaign_slug, "id": str(uuid.uuid4()), "now": now.isoformat(),
-        "key": idempotency_key(campaign_slug, form.email, now),
+        "key": idempotency_key(campaign_slug, form.email, now, secret),
         "email": form.email, "first_name": form.first_name, "last_name": form.last_name,
         "zip": form.zip, "address": form.address, "city": form.city, "state": form.state,
         "locale": form.locale, "consent": form.consent, "message": form.message,
@@ -295,6 +302,7 @@ def submit_action(
     ip_hash: str | None = None,
     now: datetime | None = None,
     source: str = "api",
+    secret: str = "",
 ) -> Submission:
     """Store a submission with its supporter and outbox message, and commit.
 
@@ -302,9 +310,11 @@ def submit_action(
     nothing. The profile is updated to the latest submission. A consent to the campaign's mail is
     recorded the first time it is given (even with a repeat) and then kept as it is: a later
     submission neither rewrites nor revives it (``CampaignConsent``).
+    ``secret`` (``SECRET_KEY``) keys the idempotency HMAC (``idempotency_key``).
     Raises ``UnknownCampaign``. Database errors propagate (the web layer answers 503).
     """
-    row = submission_row(campaign_slug, form, ip_hash=ip_hash, now=now, source=source)
+    row = submission_row(campaign_slug, form, secret=secret, ip_hash=ip_hash, now=now,
+                         source=source)
     [submission] = store_submissions(session.connection(), [row])
     session.commit()
     if submission is None:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import sys
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -30,6 +31,8 @@ request_id: ContextVar[str | None] = ContextVar("request_id", default=None)
 action_id: ContextVar[str | None] = ContextVar("action_id", default=None)
 
 REDACTED = "[redacted]"
+# Paths that carry a secret (the signed unsubscribe token): logged as their route, never as is.
+SECRET_PATHS = ((re.compile(r"^/u/[^/?]+"), "/u/<token>"),)
 # Shorter values are too likely to occur by chance in ordinary text to be worth replacing.
 MIN_SECRET_LENGTH = 6
 
@@ -42,6 +45,14 @@ def bound_action(value: str) -> Iterator[None]:
         yield
     finally:
         action_id.reset(token)
+
+
+def loggable_path(path: str) -> str:
+    """``path`` as it may be logged: a path carrying a secret becomes its route."""
+    for pattern, route in SECRET_PATHS:
+        if pattern.match(path):
+            return pattern.sub(route, path, count=1)
+    return path
 
 
 def secret_values(settings: Settings) -> list[str]:

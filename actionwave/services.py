@@ -76,11 +76,13 @@ class Services:
 
     @cached_property
     def geocoder(self) -> Geocoder:
-        """The Census Geocoder at ``GEOCODER_URL``."""
-        from actionwave.legislators.geocoder import CensusGeocoder
+        """The Census Geocoder at ``GEOCODER_URL``, its answers remembered for an hour (a flood
+        of one address asks it once; per-client limits, web/ratelimit.py, stop the rest)."""
+        from actionwave.legislators.geocoder import CachedGeocoder, CensusGeocoder
 
-        return CensusGeocoder(self.settings.geocoder_url, self.settings.geocoder_timeout_seconds,
-                              layers=self.settings.geocoder_layers)
+        return CachedGeocoder(CensusGeocoder(self.settings.geocoder_url,
+                                             self.settings.geocoder_timeout_seconds,
+                                             layers=self.settings.geocoder_layers))
 
     @cached_property
     def legislators(self) -> IndexCache:

@@ -7,15 +7,29 @@ import io
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
-from sqlalchemy import delete, exists, func, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    String,
+    cast,
+    delete,
+    exists,
+    func,
+    literal,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.orm import Session
 
-from actionwave.mail.consent import VIA_ERASED, withdraw_consent
+from actionwave.mail.consent import VIA_ERASED, consents_of, withdraw_consent
 from actionwave.mail.models import MailEvent
 from actionwave.models import Action, CampaignConsent, Delivery, Reminder, Supporter
 
-EXPORT_COLUMNS = ("id", "email", "first_name", "last_name", "city", "state", "zip", "district",
-                  "locale", "unsubscribed_at", "created_at")
+SUPPORTER_COLUMNS = ("id", "email", "first_name", "last_name", "city", "state", "zip",
+                     "district", "locale", "unsubscribed_at", "created_at")
+EXPORT_COLUMNS = (*SUPPORTER_COLUMNS, "consent", "consent_given_at")
+# Spreadsheet programs read the file as UTF-8 only with it (as the coverage export does).
+BOM = "\ufeff"
 ERASED_REASON = "erased"
 
 
@@ -28,12 +42,7 @@ def search_supporters(session: Session, campaign_id: int, text: str,
     """The campaign's supporters (who acted on it or consented to its mail) whose email, name or
     ZIP contains ``text`` (case-insensitive), newest first. An empty ``text`` lists the newest.
     Erased supporters are left out."""
-    query = select(Supporter).where(
-        or_(Supporter.suppressed_reason.is_(None), Supporter.suppressed_reason != ERASED_REASON),
-        or_(exists().where(Action.supporter_id == Supporter.id,
-                           Action.campaign_id == campaign_id),
-            exists().where(CampaignConsent.supporter_id == Supporter.id,
-                           CampaignConsent.campaign_id == campaign_id)))
+    query = select(Supporter).where(_not_erased(), _of_campaign(campaign_id))
     text = text.strip().lower()
     if text:
         like = f"%{text.replace('%', '').replace('_', '')}%"
@@ -45,29 +54,66 @@ def search_supporters(session: Session, campaign_id: int, text: str,
     return list(session.scalars(query.order_by(Supporter.id.desc()).limit(limit)))
 
 
-def export_csv(session: Session, batch: int = 1000) -> Iterator[str]:
-    """The supporter list as CSV, one chunk per ``batch`` rows, read with keyset pagination so
-    memory stays flat for any size. Erased supporters are left out."""
+def export_csv(session: Session, campaign_id: int, batch: int = 1000) -> Iterator[str]:
+    """The campaign's supporters (who acted on it or consented to its mail) as CSV, with their
+    consent to its mail (``consent``: given, withdrawn or empty): a byte-order mark and the header,
+    then one chunk per ``batch`` rows. Erased supporters are left out.
+
+    No transaction stays open while a chunk goes out: the session's transaction is ended before
+    the first chunk (committing anything pending), and each chunk is read by keyset pagination in
+    a short read of its own, ended before it is yielded. So a slow download never holds a lock
+    (on SQLite every transaction takes the write lock), and memory stays flat for any size.
+    """
+    session.commit()
     out = io.StringIO()
     writer = csv.writer(out)
+    out.write(BOM)
     writer.writerow(EXPORT_COLUMNS)
+    yield _drain(out)
     after = 0
     while True:
         rows = session.scalars(
-            select(Supporter).where(Supporter.id > after,
-                                    or_(Supporter.suppressed_reason.is_(None),
-                                        Supporter.suppressed_reason != ERASED_REASON))
+            select(Supporter).where(Supporter.id > after, _not_erased(), _of_campaign(campaign_id))
             .order_by(Supporter.id).limit(batch)
         ).all()
+        consents = consents_of(session, campaign_id, [row.id for row in rows])
         for row in rows:
-            writer.writerow([_cell(getattr(row, column)) for column in EXPORT_COLUMNS])
-        yield out.getvalue()
-        out.seek(0)
-        out.truncate()
-        if len(rows) < batch:
-            return
-        after = rows[-1].id
+            consent = consents.get(row.id)
+            writer.writerow([_cell(getattr(row, column)) for column in SUPPORTER_COLUMNS]
+                            + _consent_cells(consent))
+        more = len(rows) == batch
+        after = rows[-1].id if rows else after
+        session.rollback()  # the read is over: end its transaction before the chunk goes out
         session.expunge_all()
+        if out.tell():
+            yield _drain(out)
+        if not more:
+            return
+
+
+def _drain(out: io.StringIO) -> str:
+    text = out.getvalue()
+    out.seek(0)
+    out.truncate()
+    return text
+
+
+def _not_erased() -> ColumnElement[bool]:
+    return or_(Supporter.suppressed_reason.is_(None), Supporter.suppressed_reason != ERASED_REASON)
+
+
+def _of_campaign(campaign_id: int) -> ColumnElement[bool]:
+    return or_(exists().where(Action.supporter_id == Supporter.id,
+                              Action.campaign_id == campaign_id),
+               exists().where(CampaignConsent.supporter_id == Supporter.id,
+                              CampaignConsent.campaign_id == campaign_id))
+
+
+def _consent_cells(consent: CampaignConsent | None) -> list[object]:
+    if consent is None:
+        return ["", ""]
+    state = "withdrawn" if consent.withdrawn_at is not None else "given"
+    return [state, _cell(consent.given_at)]
 
 
 def _cell(value: object) -> object:
@@ -100,8 +146,11 @@ def erase_supporter(session: Session, supporter_id: int) -> None:
     session.execute(delete(Delivery).where(mine, Delivery.state.in_(("pending", "dead"))))
     session.execute(update(Delivery).where(mine).values(
         recipient=None, payload={}, last_error=None, updated_at=now))
+    # The idempotency key was derived from the email (older rows: a plain SHA-256 of it, which
+    # a guess can match): replaced by one that says nothing.
     session.execute(update(Action).where(Action.supporter_id == supporter_id).values(
-        message=None, details={}, ip_hash=None, error=None))
+        message=None, details={}, ip_hash=None, error=None,
+        idempotency_key=literal("erased:") + cast(Action.id, String)))
     session.execute(update(Reminder).where(Reminder.supporter_id == supporter_id,
                                            Reminder.sent_at.is_(None),
                                            Reminder.cancelled_at.is_(None))

@@ -30,6 +30,8 @@ CAMPAIGN_FILE = ROOT / "campaigns" / "hketo-certification-act.yaml"
 SECOND_CAMPAIGN_FILE = ROOT / "tests" / "campaigns" / "second-campaign.yaml"
 SERVER_URL = os.environ.get("TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+# The Prometheus scrape's own secret (METRICS_TOKEN); API tokens don't open /metrics.
+METRICS_TOKEN = "test-metrics-scrape-token"
 
 
 def _admin_engine() -> sa.Engine:
@@ -66,6 +68,7 @@ def settings(database_url: str, token: str, tmp_path_factory: pytest.TempPathFac
         namespace=f"aw-test-{token}",
         instance_path=tmp_path_factory.mktemp("instance"),
         secret_key="test-secret-key",
+        metrics_token=METRICS_TOKEN,
         worker_pool="threads",
         worker_concurrency=4,
         outbox_poll_seconds=0.05,
@@ -74,6 +77,8 @@ def settings(database_url: str, token: str, tmp_path_factory: pytest.TempPathFac
         # Abuse limits off: tests submit from one address; tests/test_abuse.py turns them on.
         rate_limit_per_ip="",
         rate_limit_per_email="",
+        rate_limit_lookups="",
+        rate_limit_address_lookups="",
     )
 
 

@@ -35,7 +35,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from sqlalchemy import func, select, text
 
-from actionwave.accounts.services import create_api_token
+from actionwave.accounts.services import create_api_token, create_user
 from actionwave.bill.models import BillStageTransition
 from actionwave.campaigns import load_campaign
 from actionwave.config import Settings
@@ -46,6 +46,9 @@ from tests.delivery_support import mail_settings
 from tests.stubs.congress import API_KEY, BillReplay, CongressStub, running
 from tests.stubs.sendgrid import Accepted, sendgrid_stub
 from tests.support import BeatProcess, wait_for, web_processes
+
+ADMIN = "e2e-admin@example.org"
+ADMIN_PASSWORD = "correct horse battery"
 
 A, B = "hketo-certification-act", "test-second-campaign"
 PER_GROUP = 4
@@ -163,13 +166,14 @@ def test_every_mail_reaches_only_whom_the_rule_allows_across_two_campaigns(
             **quiet_in_hawaii_only())
         with committed_db.session() as session:
             _row, organizer = create_api_token(session, "e2e organizer", "organizer")
-            _row, admin = create_api_token(session, "e2e admin", "admin")
+            # Erasing is a console action: API tokens open /api/v1 only (issue 22).
+            create_user(session, ADMIN, ADMIN_PASSWORD, "admin")
         with web_processes(e2e, tmp_path / "web.log", workers=1) as (port, _master):
             base = f"http://127.0.0.1:{port}"
             start_worker(e2e)
             beats = [BeatProcess(e2e, tmp_path / name) for name in ("beat-a", "beat-b")]
             try:
-                api = Api(base, organizer, admin)
+                api = Api(base, organizer)
                 waves = {"A senate wave": api.wave(A, "On passage: your senators", {
                     "chamber": "senate"}, trigger="stage", trigger_stage="passed_house")}
                 wait_for(lambda: count(committed_db, BillStageTransition) >= 1, timeout=60,
@@ -216,11 +220,27 @@ def test_every_mail_reaches_only_whom_the_rule_allows_across_two_campaigns(
 class Api:
     """The public API and the organizer's, over HTTP."""
 
-    def __init__(self, base: str, organizer: str, admin: str) -> None:
+    def __init__(self, base: str, organizer: str) -> None:
         self.base = base
         self.http = requests.Session()
         self.organizer = {"Authorization": f"Bearer {organizer}"}
-        self.admin = {"Authorization": f"Bearer {admin}"}
+        self.admin: requests.Session | None = None
+
+    def erase(self, supporter_id: int) -> None:
+        """An admin erases a supporter in the console (signed in, with the form's CSRF token)."""
+        if self.admin is None:
+            self.admin = requests.Session()
+            page = self.admin.get(f"{self.base}/console/login", timeout=10).text
+            csrf = page.split('name="csrf_token" value="')[1].split('"')[0]
+            signed = self.admin.post(f"{self.base}/console/login", timeout=10, data={
+                "email": ADMIN, "password": ADMIN_PASSWORD, "csrf_token": csrf},
+                allow_redirects=False)
+            assert signed.status_code == 302, signed.text
+        page = self.admin.get(f"{self.base}/console/", timeout=10).text  # the sign-out form
+        csrf = page.split('name="csrf_token" value="')[1].split('"')[0]
+        answer = self.admin.post(f"{self.base}/console/supporters/{supporter_id}/erase",
+                                 data={"csrf_token": csrf}, timeout=10, allow_redirects=False)
+        assert answer.status_code == 302, answer.text
 
     def act(self, campaign: str, person: Person, consent: bool) -> str:
         fields = {"email": person.email, "first_name": "Pat", "last_name": person.group.name,
@@ -291,8 +311,7 @@ def withdraw(services: Services, api: Api, stub,  # type: ignore[no-untyped-def]
             events.append({"email": person.email, "event": then, "sg_event_id": uuid.uuid4().hex,
                            "timestamp": int(time.time()), "reason": "550 5.1.1 no such user"})
         elif then == "erase":  # an admin, on the supporter's request
-            api.post(f"{api.base}/console/supporters/{ids[person.email]}/erase",
-                     headers=api.admin, allow_redirects=False)
+            api.erase(ids[person.email])
     payload = json.dumps(events)
     stamp = str(int(time.time()))
     signature = KEY.sign((stamp + payload).encode(), ec.ECDSA(hashes.SHA256()))

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from click.testing import CliRunner
 from flask import Flask
 
-from actionwave.accounts.services import create_api_token, create_user
+from actionwave.accounts.services import create_user
 from actionwave.config import Settings
 from actionwave.intake import parse_action_form, submit_action
 from actionwave.models import Delivery
@@ -96,8 +96,7 @@ def test_the_key_never_leaves_the_request(
     with committed_db.session() as session:
         create_user(session, "organizer@example.org", PASSWORD, "organizer")
         create_user(session, "admin@example.org", PASSWORD, "admin")
-        _, token = create_api_token(session, "metrics", "admin")
-    metrics = client.get("/metrics", headers={"Authorization": f"Bearer {token}"})
+    metrics = client.get("/metrics", headers={"Authorization": f"Bearer {up.metrics_token}"})
     assert metrics.status_code == 200 and KEY not in metrics.get_data(as_text=True)
     sign_in(client, "organizer")
     for state in ("failed", "dead", "sent", "pending"):

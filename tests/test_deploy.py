@@ -324,11 +324,7 @@ def test_gunicorn_outlasts_nginx_idle_connections_and_a_group_commit():
 
 
 def test_host_metrics_and_cluster_metrics_are_scraped_apart(client, settings, committed_db):
-    from actionwave.accounts.services import create_api_token
-
-    with committed_db.session() as session:
-        _, token = create_api_token(session, "scrape", "admin")
-    headers = {"Authorization": f"Bearer {token}"}
+    headers = {"Authorization": f"Bearer {settings.metrics_token}"}
     client.get("/healthz")
     host = client.get("/metrics?scope=host", headers=headers).get_data(as_text=True)
     cluster = client.get("/metrics?scope=cluster", headers=headers).get_data(as_text=True)

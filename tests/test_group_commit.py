@@ -84,7 +84,7 @@ def test_a_stuck_batch_times_out_instead_of_hanging_the_request():
 def row(slug: str, n: int, **changes: Any) -> dict[str, Any]:
     form = parse_action_form({"email": f"group{n}@example.org", "first_name": "Group",
                               "last_name": f"Commit {n}", "zip": "10001"})
-    return {**submission_row(slug, form, ip_hash="hash"), **changes}
+    return {**submission_row(slug, form, secret="test-secret-key", ip_hash="hash"), **changes}
 
 
 def counts(services: Services) -> tuple[int, int, int]:

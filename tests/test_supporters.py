@@ -65,9 +65,12 @@ def test_search_lists_only_the_campaigns_own_supporters(db_session, mei):
 def test_export_streams_csv_and_defuses_formulas(db_session, mei):
     mei.last_name = "=HYPERLINK()"
     db_session.commit()
-    text = "".join(export_csv(db_session, batch=1))
+    campaign_id = db_session.scalar(select(Action.campaign_id).where(
+        Action.supporter_id == mei.id))
+    text = "".join(export_csv(db_session, campaign_id, batch=1))
     lines = text.strip().splitlines()
-    assert lines[0].startswith("id,email,first_name")
+    assert lines[0].startswith("\ufeffid,email,first_name")
+    assert lines[0].endswith(",consent,consent_given_at")
     assert "mei@example.org,Mei,'=HYPERLINK()" in lines[1]
 
 
@@ -88,7 +91,7 @@ def test_erasure_removes_personal_data_and_keeps_the_counts(db_session, mei):
     assert db_session.scalar(select(MailEvent.email)) == erased.email
     assert search_supporters(db_session, action.campaign_id, "") == []
     assert db_session.scalar(select(CampaignConsent.withdrawn_via)) == "erased"
-    assert "erased" not in "".join(export_csv(db_session))
+    assert "erased" not in "".join(export_csv(db_session, action.campaign_id))
 
 
 def test_erasing_an_unknown_supporter_says_so(db_session):

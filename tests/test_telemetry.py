@@ -20,6 +20,7 @@ from actionwave.delivery.ratelimit import LocalRateLimiter
 from actionwave.mail.sendgrid_mailer import SendGridMailer
 from actionwave.runner import shared_metrics_dir
 from actionwave.services import Services
+from tests.conftest import METRICS_TOKEN
 from tests.delivery_support import add_mail_deliveries, mail_settings
 from tests.stubs.sendgrid import sendgrid_stub
 from tests.support import gunicorn_workers, open_connections, wait_for, web_processes
@@ -50,9 +51,9 @@ def bearer(services: Services, role: str) -> dict[str, str]:
 
 @pytest.fixture
 def ops(make_app: Callable[..., Flask], committed_db: Services) -> FlaskClient:
-    """A client that sends an admin API token (the Prometheus scrape's) with every request."""
+    """A client that sends the Prometheus scrape's token (METRICS_TOKEN) with every request."""
     client = make_app().test_client()
-    client.environ_base["HTTP_AUTHORIZATION"] = bearer(committed_db, "admin")["Authorization"]
+    client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {METRICS_TOKEN}"
     return client
 
 
@@ -62,15 +63,16 @@ def value(text: str, prefix: str) -> float:
     return float(line.rsplit(" ", 1)[1])
 
 
-def test_metrics_need_an_admin_api_token(make_app, committed_db: Services):
+def test_metrics_need_the_scrape_token_not_an_api_token(make_app, committed_db: Services):
     client = make_app().test_client()
     assert client.get("/metrics").status_code == 401
     wrong = client.get("/metrics", headers={"Authorization": "Bearer aw_guess"})
     assert wrong.status_code == 401 and wrong.get_json()["error"]["message"]
     assert client.get("/metrics", headers={"Authorization": "Bearer "}).status_code == 401
-    for role in ("viewer", "organizer"):
+    for role in ("viewer", "organizer", "admin"):
         assert client.get("/metrics", headers=bearer(committed_db, role)).status_code == 401
-    assert client.get("/metrics", headers=bearer(committed_db, "admin")).status_code == 200
+    assert client.get("/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"}
+                      ).status_code == 200
 
 
 def test_metrics_allow_listed_addresses_need_no_token(make_app):

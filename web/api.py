@@ -72,7 +72,9 @@ def submit_action(slug: str) -> tuple[Response, int]:
         if form.honeypot_filled:
             g.intake_outcome = "honeypot"
             return _accepted(uuid.uuid4(), "accepted")  # a bot: look accepted, store nothing
-        submission = accept_submission(services().submissions, slug, form, ip_hash=ip_hash())
+        submission = accept_submission(services().submissions, slug, form,
+                                       secret=services().settings.secret_key,
+                                       ip_hash=ip_hash())
         g.intake_outcome = "accepted" if submission.created else "duplicate"
         g.action_id = str(submission.action_id)
     except FieldError as exc:

@@ -9,11 +9,33 @@ from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException
 
 from actionwave.batching import BatchTimeout
+from actionwave.logs import loggable_path
 from web.context import close_db
 
 log = logging.getLogger(__name__)
 
 RETRY_AFTER_SECONDS = 5
+# A body refused as too large is read and dropped up to this size before the 413 goes out:
+# closing a socket with unread data makes the kernel send a reset, and the client then sees a
+# broken connection instead of the answer. A body larger still gets the 413 and a closed
+# connection (nginx in front refuses such bodies itself).
+DRAIN_BYTES = 16 * 1024 * 1024
+DRAIN_CHUNK = 64 * 1024
+
+
+def drain_body() -> bool:
+    """Read and drop the request's unread body if it is at most ``DRAIN_BYTES``; True if done."""
+    length = request.content_length
+    if length is None or length > DRAIN_BYTES:
+        return False
+    stream = request.environ.get("wsgi.input")
+    left = length
+    while stream is not None and left > 0:
+        chunk = stream.read(min(DRAIN_CHUNK, left))
+        if not chunk:
+            break
+        left -= len(chunk)
+    return True
 
 
 def error_response(status: int, field: str | None, message: str) -> tuple[Response, int]:
@@ -32,8 +54,14 @@ def init_app(app: Flask) -> None:
         status = exc.code or 500
         if wants_json():
             field = "body" if status in (400, 413, 415) else None
-            return error_response(status, field, exc.description or exc.name)
-        return render_template("error.html", status=status, message=exc.description), status
+            response = app.make_response(error_response(status, field,
+                                                        exc.description or exc.name))
+        else:
+            response = app.make_response(
+                (render_template("error.html", status=status, message=exc.description), status))
+        if status == 413 and not drain_body():
+            response.headers["Connection"] = "close"
+        return response
 
     @app.errorhandler(DBAPIError)
     @app.errorhandler(BatchTimeout)
@@ -55,7 +83,7 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception):  # type: ignore[no-untyped-def]
-        log.exception("unhandled error on %s %s", request.method, request.path)
+        log.exception("unhandled error on %s %s", request.method, loggable_path(request.path))
         if wants_json():
             return error_response(500, None, "Internal error; it has been logged.")
         return render_template("error.html", status=500, message=None), 500

@@ -15,7 +15,7 @@ from typing import Any
 from gunicorn import glogging
 
 from actionwave.config import Settings
-from actionwave.logs import configure_logging
+from actionwave.logs import configure_logging, loggable_path
 
 
 class JsonLogger(glogging.Logger):
@@ -40,8 +40,11 @@ class JsonLogger(glogging.Logger):
         request_id = next((value for name, value in resp.headers
                            if name.lower() == "x-request-id"), None)
         duration_ms = round(request_time.total_seconds() * 1000, 1)
+        # gunicorn's own error answers (after an app crash) carry only ``status``.
+        status = getattr(resp, "status_code", None) or str(resp.status).split(" ")[0]
+        path = loggable_path(req.path)  # an unsubscribe token is logged as <token>
         self.access_log.info(
-            "%s %s %s %.1f ms", req.method, req.path, resp.status_code, duration_ms,
+            "%s %s %s %.1f ms", req.method, path, status, duration_ms,
             extra={"request_id": request_id, "fields": {
-                "method": req.method, "path": req.path, "status": resp.status_code,
+                "method": req.method, "path": path, "status": status,
                 "duration_ms": duration_ms, "bytes": resp.sent}})

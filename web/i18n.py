@@ -7,6 +7,7 @@ from pathlib import Path
 
 import yaml
 from flask import Flask, g, request
+from werkzeug.exceptions import RequestEntityTooLarge
 
 LOCALES = ("en", "zh-Hant")
 DEFAULT = "en"
@@ -20,11 +21,19 @@ def catalog(locale: str) -> dict[str, str]:
 
 def pick_locale() -> str:
     """``?lang=`` wins, then the form's ``locale``, then the browser's Accept-Language."""
-    asked = request.args.get("lang") or request.form.get("locale")
+    asked = request.args.get("lang") or _form_locale()
     if asked in LOCALES:
         return asked
     best = request.accept_languages.best_match(["en", "zh-Hant", "zh-TW", "zh-HK", "zh"])
     return "zh-Hant" if best and best.startswith("zh") else DEFAULT
+
+
+def _form_locale() -> str | None:
+    # A body over the size limit is not parsed for this (the 413 page must still render).
+    try:
+        return request.form.get("locale")
+    except RequestEntityTooLarge:
+        return None
 
 
 def locale() -> str:

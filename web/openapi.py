@@ -13,6 +13,7 @@ from flask import Blueprint, Response, jsonify
 
 from actionwave.cwc.message import PREFIXES
 from actionwave.mail.consent import CONSENT_TEXT
+from web import openapi_waves
 
 bp = Blueprint("openapi", __name__)
 
@@ -135,12 +136,15 @@ DOCUMENT: dict[str, Any] = {
                     "304": {"description": "Not modified (If-None-Match)."},
                     "400": _error("The ZIP or address is not valid; `field` names it."),
                     "404": _error("The ZIP is not in our ZIP-to-district data."),
+                    "429": _error("Too many lookups from this address.", True),
                     "503": _error("Legislator data is not loaded yet.", True),
                 },
             },
         },
+        **openapi_waves.PATHS,
     },
-    "components": {"schemas": {
+    "components": {"securitySchemes": openapi_waves.SECURITY_SCHEMES, "schemas": {
+        **openapi_waves.SCHEMAS,
         "Error": {
             "type": "object",
             "required": ["error"],

@@ -115,7 +115,9 @@ def accept_form(slug: str, check_token: Callable[[], None], thanks_endpoint: str
         if form.honeypot_filled:
             g.intake_outcome = "honeypot"
             return redirect(url_for(thanks_endpoint, slug=slug))
-        submission = accept_submission(services().submissions, slug, form, ip_hash=ip_hash(),
+        submission = accept_submission(services().submissions, slug, form,
+                                       secret=services().settings.secret_key,
+                                       ip_hash=ip_hash(),
                                        source="form")
         g.intake_outcome = "accepted" if submission.created else "duplicate"
         g.action_id = str(submission.action_id)

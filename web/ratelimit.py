@@ -1,4 +1,6 @@
-"""Abuse limits on the public submission endpoints, per client address and per email address.
+"""Abuse limits: public submissions per client address and per email address, legislator
+lookups per client address (stricter for street addresses, which reach the geocoder), template
+previews per user.
 
 They are token buckets in Redis (the same Lua-scripted buckets as the delivery engine's global
 limits, ``actionwave.delivery.ratelimit``), so every web process shares them; the embedded
@@ -14,23 +16,28 @@ import logging
 import math
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import redis
-from flask import Flask, Response, request
+from flask import Flask, Response, make_response, render_template, request
 
 from actionwave.batching import Batcher, BatchTimeout
 from actionwave.config import Settings, SettingsError
 from actionwave.delivery.ratelimit import RateLimiter, make_rate_limiter
 from web.api import ip_hash
 from web.context import services
-from web.errors import error_response
+from web.errors import error_response, wants_json
 
 log = logging.getLogger(__name__)
 
 # The endpoints a supporter submits to: the JSON API and the no-JavaScript form.
 SUBMISSION_ENDPOINTS = ("api.submit_action", "public.submit_form", "embed.submit_form")
+PREVIEW_ENDPOINTS = ("console.preview_template",)
+# Legislator lookups: the API, and step 1 of the campaign pages (``?zip=``).
+LOOKUP_ENDPOINTS = ("legislators.get_legislators", "public.campaign_page", "embed.campaign_page")
 TOO_MANY = "Too many submissions from here; wait a little and try again."
+TOO_MANY_PREVIEWS = "Too many previews; wait a little and try again."
+TOO_MANY_LOOKUPS = "Too many lookups from here; wait a little and try again."
 REDIS_TIMEOUT_SECONDS = 0.25
 BATCH_WAIT_SECONDS = 1.0
 Bucket = tuple[str, float, int]  # name, tokens per minute, burst
@@ -63,6 +70,14 @@ class Limit:
     count: int
     per_minute: float
     key: Callable[[], str | None]
+    applies: Callable[[], bool] = lambda: is_request("POST", SUBMISSION_ENDPOINTS)
+    message: str = TOO_MANY
+
+
+def is_request(method: str, endpoints: tuple[str, ...], arg: str | None = None) -> bool:
+    """This request is a ``method`` to one of ``endpoints`` (with a non-empty ``arg``)."""
+    return (request.method == method and request.endpoint in endpoints
+            and (arg is None or bool(request.args.get(arg))))
 
 
 def parse_limit(scope: str, variable: str, text: str,
@@ -101,13 +116,33 @@ def email_key() -> str | None:
     return hashlib.sha256(secret + email.encode("utf-8", "surrogatepass")).hexdigest()
 
 
+def user_key() -> str | None:
+    """The signed-in user (or token holder) asking; None when anonymous (the view refuses)."""
+    from web.console.auth import current_principal
+
+    principal = current_principal()
+    return None if principal is None else f"{principal.user_id}:{principal.label}"
+
+
 def init_app(app: Flask, settings: Settings) -> None:
-    """Check the limits before the submission views run (and before their CSRF check, so
-    refused form posts count too). An empty ``RATE_LIMIT_PER_IP`` or ``..._PER_EMAIL`` is off."""
+    """Check the limits before the limited views run (and before their CSRF check, so refused
+    form posts count too). An empty ``RATE_LIMIT_*`` setting turns that limit off."""
+    preview = parse_limit("preview-user", "RATE_LIMIT_PREVIEW", settings.rate_limit_preview,
+                          user_key)
+    lookups = parse_limit("lookup-ip", "RATE_LIMIT_LOOKUPS", settings.rate_limit_lookups,
+                          ip_hash)
+    addresses = parse_limit("address-ip", "RATE_LIMIT_ADDRESS_LOOKUPS",
+                            settings.rate_limit_address_lookups, ip_hash)
     limits = [limit for limit in (
         parse_limit("submit-ip", "RATE_LIMIT_PER_IP", settings.rate_limit_per_ip, ip_hash),
         parse_limit("submit-email", "RATE_LIMIT_PER_EMAIL", settings.rate_limit_per_email,
                     email_key),
+        preview and replace(preview, message=TOO_MANY_PREVIEWS,
+                            applies=lambda: is_request("POST", PREVIEW_ENDPOINTS)),
+        lookups and replace(lookups, message=TOO_MANY_LOOKUPS,
+                            applies=lambda: is_request("GET", LOOKUP_ENDPOINTS, "zip")),
+        addresses and replace(addresses, message=TOO_MANY_LOOKUPS,
+                              applies=lambda: is_request("GET", LOOKUP_ENDPOINTS, "address")),
     ) if limit is not None]
     if not limits:
         return
@@ -115,17 +150,25 @@ def init_app(app: Flask, settings: Settings) -> None:
 
     @app.before_request
     def enforce_limits() -> tuple[Response, int] | None:
-        if request.method != "POST" or request.endpoint not in SUBMISSION_ENDPOINTS:
+        mine = [limit for limit in limits if limit.applies()]
+        if not mine:
             return None
         buckets = [(f"{limit.scope}:{key}", limit.per_minute, limit.count)
-                   for limit in limits if (key := limit.key()) is not None]
+                   for limit in mine if (key := limit.key()) is not None]
+        if not buckets:
+            return None
         try:
             wait = max(limiter.take_each(buckets), default=0.0)
         except (redis.RedisError, BatchTimeout) as exc:
             log.warning("abuse limits skipped, Redis unreachable: %s", type(exc).__name__)
             return None
         if wait > 0:
-            response, status = error_response(429, None, TOO_MANY)
+            if wants_json() or request.method == "POST":
+                response, status = error_response(429, None, mine[0].message)
+            else:  # a campaign page asked with ?zip=: a page, not JSON
+                response = make_response(render_template("error.html", status=429,
+                                                         message=mine[0].message))
+                status = 429
             response.headers["Retry-After"] = str(max(1, math.ceil(wait)))
             return response, status
         return None

@@ -13,6 +13,7 @@ for the second.
 
 from __future__ import annotations
 
+import hmac
 import logging
 import re
 import time
@@ -21,9 +22,7 @@ import uuid
 from flask import Blueprint, Flask, Response, g, request
 
 from actionwave import logs
-from actionwave.accounts import role_allows
 from actionwave.metrics import INTAKE_SUBMISSIONS, REQUEST_SECONDS, SCOPES, render_metrics
-from web.console.auth import current_principal
 from web.context import services
 from web.errors import error_response
 from web.ratelimit import SUBMISSION_ENDPOINTS
@@ -39,8 +38,9 @@ OUTCOME_BY_STATUS = {404: "unknown_campaign", 429: "rate_limited", 503: "unavail
 def metrics() -> Response | tuple[Response, int]:
     settings = services().settings
     allowed_ips = {ip.strip() for ip in settings.metrics_allowed_ips.split(",") if ip.strip()}
-    if request.remote_addr not in allowed_ips and not _admin_token():
-        response, status = error_response(401, None, "Metrics need an admin API token.")
+    if request.remote_addr not in allowed_ips and not _scrape_token(settings.metrics_token):
+        response, status = error_response(
+            401, None, "Metrics need the scrape token (METRICS_TOKEN) or an allowed address.")
         response.headers["WWW-Authenticate"] = 'Bearer realm="metrics"'
         return response, status
     scope = request.args.get("scope")
@@ -50,9 +50,11 @@ def metrics() -> Response | tuple[Response, int]:
     return Response(body, content_type=content_type, headers={"Cache-Control": "no-store"})
 
 
-def _admin_token() -> bool:
-    principal = current_principal() if request.headers.get("Authorization") else None
-    return bool(principal and principal.via_token and role_allows(principal.role, "admin"))
+def _scrape_token(expected: str) -> bool:
+    """The request carries ``Bearer <METRICS_TOKEN>``; API tokens don't open /metrics."""
+    scheme, _, sent = request.headers.get("Authorization", "").partition(" ")
+    return bool(expected) and scheme.lower() == "bearer" and hmac.compare_digest(
+        sent.strip().encode(), expected.encode())
 
 
 def submission_outcome(response: Response) -> str:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, render_template, request
 
 from actionwave.mail.consent import consents_of
+from actionwave.mail.fresh_link import mail_fresh_link
 from actionwave.mail.unsubscribe import (
     UnsubscribeScope,
     read_unsubscribe_token,
@@ -33,6 +34,11 @@ def _scope(token: str) -> tuple[UnsubscribeScope, Supporter]:
     return scope, supporter
 
 
+def _expired_page(token: str, sent: bool = False) -> str:
+    """An expired link changes nothing and shows no address: it offers a fresh link by mail."""
+    return render_template("unsubscribe_expired.html", token=token, sent=sent)
+
+
 def _page(token: str, scope: UnsubscribeScope, supporter: Supporter, done: str | None) -> str:
     campaign = db().get(Campaign, scope.campaign_id) if scope.campaign_id is not None else None
     title = ""
@@ -48,12 +54,16 @@ def _page(token: str, scope: UnsubscribeScope, supporter: Supporter, done: str |
 @bp.get("/u/<token>")
 def preferences(token: str) -> str:
     scope, supporter = _scope(token)
+    if scope.expired():
+        return _expired_page(token)
     return _page(token, scope, supporter, None)
 
 
 @bp.post("/u/<token>")
 def unsubscribe_now(token: str) -> str:
     scope, supporter = _scope(token)
+    if scope.expired():
+        return _expired_page(token)
     if scope.campaign_id is None or request.form.get("scope") == "all":
         unsubscribe(db(), supporter.id)
         done = "all"
@@ -62,3 +72,12 @@ def unsubscribe_now(token: str) -> str:
         done = "campaign"
     db().refresh(supporter)
     return _page(token, scope, supporter, done)
+
+
+@bp.post("/u/<token>/fresh-link")
+def fresh_link(token: str) -> str:
+    """Mail a fresh link to the supporter's own address (the same answer whether or not one went:
+    the page says nothing about the address)."""
+    scope, _supporter = _scope(token)
+    mail_fresh_link(db(), services().settings, scope)
+    return _expired_page(token, sent=True)

@@ -23,6 +23,7 @@ from web.context import db
 from web.errors import error_response
 
 bp = Blueprint("waves", __name__)
+MAX_ID = 2**31 - 1  # wave ids are 32-bit: a larger one is no wave (not a database error)
 
 
 @bp.get("/waves")
@@ -48,6 +49,8 @@ def post_wave() -> tuple[Response, int]:
         return error_response(400, "body", "send a JSON object")
     if unstorable := _unstorable_field(data):
         return error_response(400, unstorable, "contains invalid characters")
+    if mistyped := _mistyped_field(data):
+        return error_response(400, *mistyped)
     session = db()
     try:
         campaign_id = session.scalar(select(Campaign.id).where(
@@ -69,6 +72,30 @@ def post_wave() -> tuple[Response, int]:
     return jsonify(wave_progress(session, wave.id)), 201
 
 
+# Each field of a wave request and the JSON types it may have (None: may be null or absent).
+WAVE_FIELDS: dict[str, tuple[type, ...]] = {
+    "campaign": (str,), "name": (str,), "template": (str, type(None)),
+    "segment": (dict, type(None)), "trigger": (str, type(None)),
+    "trigger_at": (str, type(None)), "trigger_stage": (str, type(None)),
+    "pace_per_minute": (int, type(None)),
+}
+TYPE_NAMES = {str: "a string", dict: "an object", int: "a whole number"}
+
+
+def _mistyped_field(data: dict[str, Any]) -> tuple[str, str] | None:
+    """The first unknown field, or field of the wrong JSON type, and what it should be."""
+    for field in data:
+        if field not in WAVE_FIELDS:
+            return str(field), f"unknown field (known: {', '.join(WAVE_FIELDS)})"
+    for field, types in WAVE_FIELDS.items():
+        value = data.get(field)
+        if field in ("campaign", "name") and value is None:
+            return field, "required"
+        if isinstance(value, bool) or not isinstance(value, types):
+            return field, TYPE_NAMES[types[0]] + (" or null" if len(types) > 1 else "")
+    return None
+
+
 def _unstorable_field(data: dict[str, Any]) -> str | None:
     """The first field holding text that is not UTF-8 (JSON can carry lone surrogates)."""
     for field, value in data.items():
@@ -82,7 +109,7 @@ def _unstorable_field(data: dict[str, Any]) -> str | None:
 @bp.get("/waves/<int:wave_id>")
 @require_role("viewer")
 def get_wave(wave_id: int) -> tuple[Response, int]:
-    progress = wave_progress(db(), wave_id)
+    progress = wave_progress(db(), wave_id) if wave_id <= MAX_ID else None
     if progress is None:
         return error_response(404, "id", "no such wave")
     return jsonify(progress), 200
@@ -92,7 +119,7 @@ def get_wave(wave_id: int) -> tuple[Response, int]:
 @require_role("organizer")
 def change_wave(wave_id: int, change: str) -> tuple[Response, int]:
     """Launch marks the wave running; beat's ``advance_waves`` fans it out within seconds."""
-    if wave_progress(db(), wave_id) is None:
+    if wave_id > MAX_ID or wave_progress(db(), wave_id) is None:
         return error_response(404, "id", "no such wave")
     if not WAVE_CHANGES[change](db(), wave_id):
         return error_response(409, "status", f"the wave cannot {change} from its status")
@@ -103,9 +130,12 @@ def _datetime(value: Any) -> datetime | None:
     if value in (None, ""):
         return None
     try:
-        return datetime.fromisoformat(str(value))
+        moment = datetime.fromisoformat(str(value))
     except ValueError as exc:
         raise SegmentError("trigger_at", "an ISO 8601 date-time with a time zone") from exc
+    if moment.tzinfo is None:
+        raise SegmentError("trigger_at", "include a time zone, e.g. Z")
+    return moment
 
 
 def _positive_int(value: Any) -> int | None:

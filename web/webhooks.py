@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import time
 
-from flask import Blueprint, Response, jsonify, request
+from flask import Blueprint, Response, abort, jsonify, request
 from sendgrid.helpers.eventwebhook import EventWebhook
 from sendgrid.helpers.eventwebhook.eventwebhook_header import EventWebhookHeader
 
@@ -26,6 +26,8 @@ MAX_WEBHOOK_BYTES = 8 * 1024 * 1024
 @bp.before_request
 def allow_large_batches() -> None:
     request.max_content_length = MAX_WEBHOOK_BYTES
+    if (request.content_length or 0) > MAX_WEBHOOK_BYTES:  # refused before the signature check
+        abort(413)
 
 
 @bp.post("/webhooks/sendgrid")

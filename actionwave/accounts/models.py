@@ -38,6 +38,18 @@ class ConsoleSession(Base):
     expires_at: Mapped[datetime]
 
 
+class KnownAddress(Base):
+    """A client address (salted hash) an account signed in from: after a lockout of the account
+    by failures from elsewhere, sign-in still works from here."""
+
+    __tablename__ = "known_addresses"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"),
+                                         primary_key=True)
+    ip_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    last_ok_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class ApiToken(Base):
     """A bearer token for the organizer API, shown once; only its SHA-256 digest is stored."""
 
@@ -52,6 +64,10 @@ class ApiToken(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_used_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]
+    # Space-separated, from SCOPES ("read", "write", "admin"): what the token may do within
+    # its role. Tokens older than the scopes got the scopes of their role (migration 0012).
+    scopes: Mapped[str] = mapped_column(String(40))
+    expires_at: Mapped[datetime | None]
 
 
 class LoginFailure(Base):
@@ -64,3 +80,18 @@ class LoginFailure(Base):
     # "account:<email>" or "ip:<salted hash of the address>"
     key: Mapped[str] = mapped_column(String(300))
     at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class AuditEntry(Base):
+    """Something done with an account or token: who (``actor``), what, to what. Append-only."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_at", "at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    # "user:<email>", "token:<name>" or "cli"
+    actor: Mapped[str] = mapped_column(String(200))
+    # token.create, token.use, token.revoke, user.disable
+    action: Mapped[str] = mapped_column(String(40))
+    subject: Mapped[str] = mapped_column(String(200))

@@ -1,22 +1,31 @@
-"""Login throttling: failed sign-ins counted per account and per client address in the database.
+"""Login throttling: failed sign-ins counted in the database per account *and* client address
+(``MAX_PER_PAIR``), per address (``MAX_PER_ADDRESS``) and per account (``MAX_PER_ACCOUNT``).
 
-A row per failure keeps the rule honest across web processes; successful sign-ins clear the
-account's failures. Old rows are pruned as new ones are written.
+Failing someone's logins on purpose therefore locks out only the address that failed: the owner
+signs in from their own address as before. Only a guess spread over many addresses reaches the
+account-wide limit, and even then the account's recent good addresses (``KnownAddress``, kept
+``KNOWN_FOR``) still sign in. A row per failure keeps the rule honest across web processes;
+successful sign-ins clear that address's failures for the account. Old rows are pruned as new
+ones are written.
 """
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from actionwave.accounts.models import LoginFailure
+from actionwave.accounts.models import KnownAddress, LoginFailure
 
 WINDOW = timedelta(minutes=15)
-MAX_PER_ACCOUNT = 5
+MAX_PER_PAIR = 5
 MAX_PER_ADDRESS = 20
+MAX_PER_ACCOUNT = 50
+KNOWN_FOR = timedelta(days=90)
+LIMITS = {"pair": MAX_PER_PAIR, "ip": MAX_PER_ADDRESS, "account": MAX_PER_ACCOUNT}
 
 
 @dataclass(frozen=True)
@@ -38,11 +47,39 @@ def address_key(ip_hash: str) -> str:
     return f"ip:{ip_hash}"
 
 
+def pair_key(email: str, ip_hash: str) -> str:
+    """This account from this address (hashed: the key holds no email)."""
+    both = f"{email.strip().lower()}|{ip_hash}".encode()
+    return f"pair:{hashlib.sha256(both).hexdigest()}"
+
+
+def is_known_address(session: Session, user_id: int | None, ip_hash: str,
+                     now: datetime | None = None) -> bool:
+    """Whether the account signed in from this address within ``KNOWN_FOR``. Read-only."""
+    if user_id is None:
+        return False
+    now = now or datetime.now(UTC)
+    return session.scalar(select(KnownAddress.user_id).where(
+        KnownAddress.user_id == user_id, KnownAddress.ip_hash == ip_hash,
+        KnownAddress.last_ok_at > now - KNOWN_FOR)) is not None
+
+
+def remember_address(session: Session, user_id: int, ip_hash: str,
+                     now: datetime | None = None) -> None:
+    """Note a good sign-in from this address. Does not commit."""
+    now = now or datetime.now(UTC)
+    row = session.get(KnownAddress, (user_id, ip_hash))
+    if row is None:
+        session.add(KnownAddress(user_id=user_id, ip_hash=ip_hash, last_ok_at=now))
+    else:
+        row.last_ok_at = now
+
+
 def lockout(session: Session, keys: list[str], now: datetime | None = None) -> Lockout | None:
-    """The lockout in force for any of ``keys`` (account first), or None. Read-only."""
+    """The lockout in force for any of ``keys``, or None. Read-only."""
     now = now or datetime.now(UTC)
     for key in keys:
-        limit = MAX_PER_ACCOUNT if key.startswith("account:") else MAX_PER_ADDRESS
+        limit = LIMITS[key.split(":", 1)[0]]
         recent = session.scalars(
             select(LoginFailure.at).where(LoginFailure.key == key, LoginFailure.at > now - WINDOW)
             .order_by(LoginFailure.at.desc()).limit(limit)
@@ -62,5 +99,5 @@ def record_failure(session: Session, keys: list[str], now: datetime | None = Non
 
 
 def clear_failures(session: Session, key: str) -> None:
-    """Forget an account's failures after it signs in. Does not commit."""
+    """Forget the failures under ``key`` after a good sign-in. Does not commit."""
     session.execute(delete(LoginFailure).where(LoginFailure.key == key))

@@ -8,7 +8,8 @@ nothing and is counted as ``not_held``.
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -28,6 +29,7 @@ from actionwave.delivery.states import (
     deliveries,
     move,
 )
+from actionwave.logs import RedactSecrets
 
 
 @dataclass
@@ -70,6 +72,16 @@ class BatchResult:
             setattr(self, name, getattr(self, name) + getattr(part, name))
 
 
+def _scrubbed(outcomes: Outcomes, redact: Callable[[str], str]) -> Outcomes:
+    """``outcomes`` with every secret setting's value replaced in the reasons to be stored."""
+    return replace(
+        outcomes,
+        retry=[(c, redact(reason), after) for c, reason, after in outcomes.retry],
+        failed=[(i, redact(reason)) for i, reason in outcomes.failed],
+        dead=[(i, redact(reason)) for i, reason in outcomes.dead],
+        in_doubt=[(i, redact(reason)) for i, reason in outcomes.in_doubt])
+
+
 def record_outcomes(
     session: Session, outcomes: Outcomes, worker_id: str, policy: DeliveryPolicy
 ) -> BatchResult:
@@ -83,6 +95,7 @@ def record_outcomes(
     (``actionwave.counters``). Commits.
     """
     now = datetime.now(UTC)
+    outcomes = _scrubbed(outcomes, RedactSecrets(policy.secrets).redact)
     mine = [deliveries.c.id == bindparam("b_id"), deliveries.c.lease_owner == worker_id]
     result = BatchResult()
     statements: list[tuple[Any, list[dict[str, Any]]]] = []

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from actionwave.config import Settings
+from actionwave.logs import secret_values
 
 
 @dataclass(frozen=True)
@@ -21,6 +22,9 @@ class DeliveryPolicy:
     provider_per_minute: float = 600.0
     office_per_minute: float = 60.0
     lookup_grace_seconds: float = 60.0
+    # The values of the secret settings: scrubbed from every reason stored as ``last_error``,
+    # whatever a provider or its client library put in its error text.
+    secrets: tuple[str, ...] = field(default=(), repr=False)
 
     @classmethod
     def from_settings(cls, settings: Settings, provider: str = "sendgrid") -> DeliveryPolicy:
@@ -37,6 +41,7 @@ class DeliveryPolicy:
             provider_per_minute=per_minute,
             office_per_minute=settings.office_messages_per_minute,
             lookup_grace_seconds=settings.delivery_lookup_grace_seconds,
+            secrets=tuple(secret_values(settings)),
         )
 
     def claim_limit(self) -> int:

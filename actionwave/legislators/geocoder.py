@@ -16,6 +16,9 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
+import time
+from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -79,6 +82,36 @@ class CensusGeocoder:
         except ValueError as exc:
             raise GeocoderUnavailable("census geocoder: the answer is not JSON") from exc
         return location_from_response(payload)
+
+
+class CachedGeocoder:
+    """Remembers another geocoder's answers (a district, or "no single district") for
+    ``ttl_seconds``, up to ``size`` addresses per process, so a flood of one address reaches the
+    provider once. Keys are addresses normalised for case and spacing, kept only in memory. A
+    failure (``GeocoderUnavailable``) is not remembered. Thread-safe."""
+
+    def __init__(self, inner: Geocoder, size: int = 10_000, ttl_seconds: float = 3600) -> None:
+        self.inner = inner
+        self.size = size
+        self.ttl = ttl_seconds
+        self._answers: OrderedDict[str, tuple[float, Location | None]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def locate(self, address: str) -> Location | None:
+        key = " ".join(address.lower().split())
+        now = time.monotonic()
+        with self._lock:
+            hit = self._answers.get(key)
+            if hit is not None and hit[0] > now:
+                self._answers.move_to_end(key)
+                return hit[1]
+        answer = self.inner.locate(address)
+        with self._lock:
+            self._answers[key] = (now + self.ttl, answer)
+            self._answers.move_to_end(key)
+            while len(self._answers) > self.size:
+                self._answers.popitem(last=False)
+        return answer
 
 
 def location_from_response(payload: Any) -> Location | None:

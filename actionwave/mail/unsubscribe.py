@@ -5,14 +5,17 @@ the mail came from: following it (or the one-click POST) withdraws the consent t
 only. The page behind it also offers to stop all mail (``unsubscribe``). Links in mails sent
 before links were scoped carry only the supporter id, and stop all mail, as they said they would.
 
-Tokens are signed with ``SECRET_KEY`` and never expire, since an unsubscribe link in an old mail
-must still work. They carry the supporter id and the campaign id, nothing else.
+Tokens are signed with ``SECRET_KEY`` and carry the supporter id, the campaign id and the day
+the link was made, nothing else. A link works for ``LINK_LIFETIME`` (a year); an older one
+changes nothing and offers to mail a fresh link to the supporter's own address
+(``mail_fresh_link``), so a link that leaked long ago can't change their mail. Links made before
+links carried their day (no day in them) keep working, as the mails that carry them promised.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
 from email.utils import parseaddr
 from functools import lru_cache
 from typing import Any
@@ -28,6 +31,8 @@ from actionwave.mail.consent import VIA_EVERYTHING, VIA_LINK, withdraw_consent
 from actionwave.models import Supporter
 
 SALT = "actionwave.unsubscribe"
+LINK_LIFETIME = timedelta(days=365)
+EPOCH = date(1970, 1, 1)
 
 
 class _TokenSerializer(URLSafeSerializer):
@@ -53,12 +58,24 @@ class UnsubscribeScope:
 
     supporter_id: int
     campaign_id: int | None
+    # When the link was made (None: before links carried their day). Not part of the scope: two
+    # links that stop the same mail are equal, whatever their age.
+    issued_on: date | None = field(default=None, compare=False)
+
+    def expired(self, today: date | None = None) -> bool:
+        """Older than ``LINK_LIFETIME`` (never, for a link without its day)."""
+        today = today or datetime.now(UTC).date()
+        return self.issued_on is not None and today - self.issued_on > LINK_LIFETIME
 
 
-def unsubscribe_token(settings: Settings, supporter_id: int, campaign_id: int | None) -> str:
-    """The token of a link that stops ``campaign_id``'s mail (None: all mail, as old links did)."""
-    payload: int | list[int] = supporter_id if campaign_id is None else [supporter_id, campaign_id]
-    return str(_serializer(settings.secret_key).dumps(payload))
+def unsubscribe_token(settings: Settings, supporter_id: int, campaign_id: int | None,
+                      issued_on: date | None = None) -> str:
+    """The token of a link made ``issued_on`` (today) that stops ``campaign_id``'s mail (None:
+    all mail, as old links did; those carry no day)."""
+    if campaign_id is None:
+        return str(_serializer(settings.secret_key).dumps(supporter_id))
+    day = ((issued_on or datetime.now(UTC).date()) - EPOCH).days
+    return str(_serializer(settings.secret_key).dumps([supporter_id, campaign_id, day]))
 
 
 def read_unsubscribe_token(settings: Settings, token: str) -> UnsubscribeScope | None:
@@ -69,9 +86,10 @@ def read_unsubscribe_token(settings: Settings, token: str) -> UnsubscribeScope |
         return None
     if isinstance(value, int) and not isinstance(value, bool):
         return UnsubscribeScope(value, None)
-    if (isinstance(value, list) and len(value) == 2
+    if (isinstance(value, list) and len(value) in (2, 3)
             and all(isinstance(v, int) and not isinstance(v, bool) for v in value)):
-        return UnsubscribeScope(value[0], value[1])
+        issued = EPOCH + timedelta(days=value[2]) if len(value) == 3 else None
+        return UnsubscribeScope(value[0], value[1], issued)
     return None
 
 

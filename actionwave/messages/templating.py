@@ -19,9 +19,16 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+import jinja2
 import yaml
-from jinja2 import StrictUndefined, Template, TemplateSyntaxError, UndefinedError, meta, nodes
-from jinja2.sandbox import SandboxedEnvironment
+from jinja2 import StrictUndefined, Template, TemplateSyntaxError, meta, nodes
+
+from actionwave.messages.sandbox import (
+    BoundedEnvironment,
+    TemplateLimit,
+    render_bounded,
+    render_budget,
+)
 
 ALLOWED: dict[str, frozenset[str]] = {
     "supporter": frozenset({"first_name", "city", "state"}),
@@ -53,7 +60,16 @@ class TemplateVars:
     values: Mapping[str, Any]
 
 
-_env = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True)
+_env = BoundedEnvironment(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=True)
+# What a render may raise for a template that parses: sandbox refusals (``SecurityError``),
+# undefined names, missing includes, the render bounds, and plain arithmetic or type errors.
+RENDER_ERRORS = (jinja2.TemplateError, TemplateLimit, ArithmeticError, TypeError, ValueError,
+                 LookupError, RecursionError)
+# The sample values a template is tried with when it is checked, so one over a render bound is
+# refused when it is saved or loaded, not when a wave sends it.
+_SAMPLE = {"first_name": "Mei", "city": "Cheyenne", "state": "WY", "title": "Rep.",
+           "name": "Alex Example", "handle": "RepExample", "campaign_title": "Campaign",
+           "bill_label": "H.R. 1", "ask": "cosponsor"}
 
 
 def template_vars(
@@ -80,7 +96,8 @@ def template_vars(
 
 
 def check_template(text: str, source: str) -> None:
-    """Raise ``TemplateError`` if ``text`` does not parse or uses an unknown variable."""
+    """Raise ``TemplateError`` if ``text`` does not parse, uses an unknown variable, or fails
+    (or goes over a render bound) when tried with sample values."""
     try:
         tree = _env.parse(text)
     except TemplateSyntaxError as exc:
@@ -173,11 +190,16 @@ class CompiledTemplate:
     template: Template
 
     def render(self, variables: TemplateVars) -> str:
-        """Raises ``TemplateError`` when the template uses a variable it may not."""
+        """Raises ``TemplateError`` when the template uses a variable it may not, goes over a
+        render bound (``actionwave.messages.sandbox``) or fails to render."""
         try:
-            return self.template.render(**variables.values)
-        except UndefinedError as exc:
-            raise TemplateError("template", None, str(exc)) from exc
+            with render_budget():
+                return render_bounded(self.template.generate(**variables.values))
+        except TemplateLimit as exc:
+            raise TemplateError("template", None, f"over a limit: {exc}") from exc
+        except RENDER_ERRORS as exc:
+            raise TemplateError("template", getattr(exc, "lineno", None),
+                                f"{type(exc).__name__}: {exc}") from exc
 
 
 def compile_template(text: str) -> CompiledTemplate:
@@ -189,6 +211,8 @@ def compile_template(text: str) -> CompiledTemplate:
         return CompiledTemplate(_env.from_string(text))
     except TemplateSyntaxError as exc:
         raise TemplateError("template", exc.lineno, exc.message or "syntax error") from exc
+    except RENDER_ERRORS as exc:  # e.g. an unknown filter, refused when compiled
+        raise TemplateError("template", getattr(exc, "lineno", None), str(exc)) from exc
 
 
 @lru_cache(maxsize=256)

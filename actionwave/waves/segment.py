@@ -54,6 +54,11 @@ class Segment:
         unknown = set(data) - {"states", "districts", "chamber", "locale", "acted", "since"}
         if unknown:
             raise SegmentError(f"segment.{sorted(unknown)[0]}", "unknown filter")
+        for name in ("states", "districts"):
+            listed = data.get(name)
+            if listed is not None and (not isinstance(listed, list)
+                                       or not all(isinstance(v, str) for v in listed)):
+                raise SegmentError(f"segment.{name}", "a list of strings")
         states = tuple(str(s).upper() for s in data.get("states") or ())
         if any(not re.fullmatch(r"[A-Z]{2}", s) for s in states):
             raise SegmentError("segment.states", "use two-letter state codes")
@@ -61,15 +66,17 @@ class Segment:
         if any(not _DISTRICT.match(d) for d in districts):
             raise SegmentError("segment.districts", "use STATE-NUMBER, e.g. CA-12")
         chamber = data.get("chamber")
-        if chamber is not None and chamber not in CHAMBERS:
+        if chamber is not None and (not isinstance(chamber, str) or chamber not in CHAMBERS):
             raise SegmentError("segment.chamber", "house or senate")
         locale = data.get("locale")
-        if locale is not None and locale not in LOCALES:
+        if locale is not None and (not isinstance(locale, str) or locale not in LOCALES):
             raise SegmentError("segment.locale", f"one of {', '.join(LOCALES)}")
         acted = data.get("acted")
         if acted is not None and not isinstance(acted, bool):
             raise SegmentError("segment.acted", "true or false")
         since = None
+        if data.get("since") is not None and not isinstance(data["since"], str):
+            raise SegmentError("segment.since", "an ISO 8601 date-time string")
         if data.get("since"):
             try:
                 since = datetime.fromisoformat(str(data["since"]))

@@ -1,10 +1,11 @@
 """Who may see and change what: ``require_role`` guards console pages and organizer API routes.
 
-A request is authenticated by a console session (the signed cookie holds a session id that the
-database must still know) or by ``Authorization: Bearer <token>``. Unauthenticated pages redirect
-to the sign-in form; unauthenticated API calls get a 401 JSON error. Changes made through a
-session must carry the form's CSRF token; bearer tokens are not sent by browsers on their own, so
-token calls need none.
+A console page is authenticated by a console session only (the signed cookie holds a session id
+that the database must still know). ``/api/v1`` also takes ``Authorization: Bearer <token>``: a
+token works there and nowhere else, within its role and scopes (``read`` for GET, ``write`` for
+changes, ``admin`` for admin routes). Unauthenticated pages redirect to the sign-in form;
+unauthenticated API calls get a 401 JSON error. Changes made through a session must carry the
+form's CSRF token; bearer tokens are not sent by browsers on their own, so token calls need none.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from web.errors import error_response
 
 SESSION_KEY = "console_sid"
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+API_PREFIX = "/api/v1/"
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -39,7 +41,7 @@ def bearer_token() -> str | None:
 def current_principal() -> Principal | None:
     """The organizer or token behind this request, or None. Looked up once per request."""
     if "principal" not in g:
-        token = bearer_token()
+        token = bearer_token() if request.path.startswith(API_PREFIX) else None
         if token is not None:
             g.principal = token_principal(db(), token) if token else None
         elif SESSION_KEY in session:
@@ -51,6 +53,13 @@ def current_principal() -> Principal | None:
 
 def _wants_json() -> bool:
     return request.path.startswith("/api/") or bearer_token() is not None
+
+
+def needed_scope(role: str) -> str:
+    """The token scope this request needs: admin for admin routes, else read or write."""
+    if role == "admin":
+        return "admin"
+    return "read" if request.method in SAFE_METHODS else "write"
 
 
 def require_role(role: str) -> Callable[[F], F]:
@@ -70,6 +79,9 @@ def require_role(role: str) -> Callable[[F], F]:
                 return redirect(url_for("console.login", next=request.full_path.rstrip("?")))
             if not role_allows(principal.role, role):
                 abort(403, description=f"This needs the {role} role.")
+            if principal.via_token and needed_scope(role) not in principal.scopes:
+                return error_response(403, "Authorization",
+                                      f"this token lacks the {needed_scope(role)} scope")
             if not principal.via_token and request.method not in SAFE_METHODS:
                 check_csrf()
             return view(*args, **kwargs)

@@ -101,7 +101,9 @@ def _group(campaign: Campaign, kind: str, name: str) -> dict[str, Draft]:
 
 
 def _editor(campaign: Campaign, kind: str, name: str, drafts: dict[str, Draft],
-            problems: list[FieldProblem], fragment: bool = False) -> str:
+            problems: list[FieldProblem], fragment: bool = False) -> tuple[str, int]:
+    """The editor page (or only its preview) and its status: 422 when a draft has a problem
+    (a syntax error, an unknown variable, a render bound or a sandbox refusal), else 200."""
     chamber = request.values.get("chamber", "house")
     legislator = sample_legislator(db(), chamber)
     previews = preview_group(campaign, kind, drafts, legislator)
@@ -115,21 +117,23 @@ def _editor(campaign: Campaign, kind: str, name: str, drafts: dict[str, Draft],
     context = {"campaign": campaign, "kind": kind, "name": name, "drafts": drafts,
                "problems": by_field, "chamber": legislator.chamber, "legislator": legislator,
                "supporter": SAMPLE_SUPPORTER, "previews": previews}
+    status = 422 if by_field else 200
     if fragment:
-        return render_template("console/_preview.html", **context)
-    return render_template("console/template.html", **context)
+        return render_template("console/_preview.html", **context), status
+    return render_template("console/template.html", **context), status
 
 
 @bp.get("/campaigns/<slug>/templates/<kind>/<name>")
 @require_role("viewer")
 def template(slug: str, kind: str, name: str) -> str:
     found = campaign_by_slug(slug)
-    return _editor(found, kind, name, _group(found, kind, name), [])
+    page, _ = _editor(found, kind, name, _group(found, kind, name), [])
+    return page
 
 
 @bp.post("/campaigns/<slug>/templates/<kind>/<name>/preview")
 @require_role("viewer")
-def preview_template(slug: str, kind: str, name: str) -> str:
+def preview_template(slug: str, kind: str, name: str) -> tuple[str, int]:
     """The page (or, for the script, only the preview) for the drafts as typed; saves nothing."""
     found = campaign_by_slug(slug)
     _group(found, kind, name)
@@ -145,6 +149,6 @@ def save_template(slug: str, kind: str, name: str) -> Response | tuple[str, int]
     drafts = drafts_from_form(request.form)
     problems = save_template_group(db(), found, kind, name, drafts)
     if problems:
-        return _editor(found, kind, name, drafts, problems), 400
+        return _editor(found, kind, name, drafts, problems)[0], 400
     flash(translate("console_template_saved", kind=kind, name=name))
     return redirect(console_url("console.template", slug=slug, kind=kind, name=name))

@@ -15,9 +15,11 @@ from web.i18n import translate
 
 
 def _next_page() -> str:
-    """Where to go after signing in: a path on this site only, never another host."""
+    """Where to go after signing in: a path on this site only, never another host; a target with
+    a control character (CR/LF would split the Location header) or a backslash is dropped."""
     target = request.values.get("next", "")
-    if target.startswith("/console") and not target.startswith("//"):
+    if (target.startswith("/console") and not target.startswith("//")
+            and target.isprintable() and "\\" not in target):
         return target
     return console_url("console.dashboard")
 

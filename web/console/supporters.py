@@ -28,12 +28,15 @@ def supporters() -> str:
 @bp.get("/supporters.csv")
 @require_role("organizer")
 def supporters_csv() -> Response:
-    """Everyone's personal data in one file: organizers only, never cached."""
-    session = db()
+    """One campaign's supporters (``?campaign=<slug>``) with their consent, streamed without
+    holding a transaction open: organizers only, never cached."""
+    campaign = chosen_campaign()
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M")
-    return Response(stream_with_context(export_csv(session)), mimetype="text/csv",
+    return Response(stream_with_context(export_csv(db(), campaign.id)),
+                    mimetype="text/csv",
                     headers={"Content-Disposition":
-                             f'attachment; filename="supporters-{stamp}.csv"'})
+                             f'attachment; filename="supporters-{campaign.slug}-{stamp}.csv"',
+                             "Cache-Control": "no-store"})
 
 
 @bp.post("/supporters/<int:supporter_id>/erase")

@@ -30,7 +30,11 @@
       method: "POST", credentials: "same-origin", body: new FormData(form),
       headers: { "Accept": "text/html", "X-Preview-Fragment": "1" }
     })
-      .then(function (r) { if (!r.ok || r.redirected) { throw new Error(r.status); } return r.text(); })
+      // 422: the drafts have problems; the fragment shows them at their fields.
+      .then(function (r) {
+        if ((!r.ok && r.status !== 422) || r.redirected) { throw new Error(r.status); }
+        return r.text();
+      })
       .then(function (html) { if (mine === sent) { preview.innerHTML = html; } })
       .catch(function () { /* the Preview button still works */ })
       .then(function () { if (mine === sent) { preview.removeAttribute("aria-busy"); } });
