@@ -42,6 +42,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from actionwave.counters import read_counters
 from actionwave.delivery.states import DEAD, FAILED, PENDING, SENDING
 from actionwave.models import Delivery, OutboxMessage
+from actionwave.reports import queue_depth
 from actionwave.services import Services
 
 INTAKE_SUBMISSIONS = Counter(
@@ -61,9 +62,6 @@ INTAKE_BATCH_ROWS = Histogram(
     "Submissions written per group commit (one statement, one commit) in the web processes.",
     buckets=(1, 2, 4, 8, 16, 32, 64, 128, 256),
 )
-
-QUEUE_PRIORITY_SUFFIXES = ("", "\x06\x163", "\x06\x166", "\x06\x169")  # kombu's Redis priorities
-
 
 class BacklogCollector:
     """Gauges computed at scrape time from the database and the broker. Never raises."""
@@ -110,12 +108,7 @@ class BacklogCollector:
 
     def _queue_depth(self) -> Metric:
         settings = self.services.settings
-        client = redis.Redis.from_url(settings.broker_url, socket_connect_timeout=0.5,
-                                      socket_timeout=0.5)
-        try:
-            depth = sum(client.llen(settings.namespace + s) for s in QUEUE_PRIORITY_SUFFIXES)
-        finally:
-            client.close()
+        depth = queue_depth(settings, timeout=0.5)
         gauge = GaugeMetricFamily("actionwave_queue_depth",
                                   "Tasks waiting in the Celery queue on the broker.",
                                   labels=["queue"])

@@ -16,7 +16,9 @@ from actionwave.bill.models import BillStageTransition
 from actionwave.config import Settings
 from actionwave.mail.models import MailEvent
 from actionwave.models import Action, Delivery, Supporter
+from actionwave.redis_clients import redis_client
 
+QUEUE_PRIORITY_SUFFIXES = ("", "\x06\x163", "\x06\x166", "\x06\x169")  # kombu's Redis priorities
 FUNNEL = ("accepted", "resolved", "sent", "delivered", "failed", "dead")
 
 
@@ -123,18 +125,14 @@ def dashboard_numbers(session: Session, campaign_id: int, *, hours: int = 48,
     )
 
 
-def queue_depth(settings: Settings) -> int | None:
-    """Messages waiting in the Celery queue (Redis LLEN), or None when the broker is not Redis.
-    Raises ``redis.RedisError`` when Redis does not answer."""
+def queue_depth(settings: Settings, timeout: float = 1.0) -> int | None:
+    """Tasks waiting in the Celery queue on the broker (at every priority kombu keeps on Redis),
+    or None when the broker is not Redis. The dashboard and the metrics both read it here.
+    Raises ``redis.RedisError`` when Redis does not answer within about ``timeout``."""
     if not settings.broker_url.startswith(("redis://", "rediss://")):
         return None
-    import redis
-
-    client = redis.Redis.from_url(settings.broker_url, socket_timeout=1)
-    try:
-        return int(client.llen(settings.namespace))
-    finally:
-        client.close()
+    client = redis_client(settings.broker_url, timeout)
+    return sum(int(client.llen(settings.namespace + s)) for s in QUEUE_PRIORITY_SUFFIXES)
 
 
 @dataclass(frozen=True)

@@ -97,11 +97,9 @@ class Services:
         per_hour = self.settings.congress_requests_per_hour
         budget: RequestBudget = LocalBudget(per_hour)
         if self.settings.redis_url:
-            import redis
+            from actionwave.redis_clients import redis_client
 
-            client = redis.Redis.from_url(self.settings.redis_url, socket_timeout=5,
-                                          socket_connect_timeout=5)
-            budget = RedisBudget(client,
+            budget = RedisBudget(redis_client(self.settings.redis_url),
                                  self.settings.namespace, per_hour)
         return CongressGovClient(self.settings.congress_api_url, self.settings.congress_api_key,
                                  budget, timeout=self.settings.congress_timeout_seconds)

@@ -24,6 +24,7 @@ from typing import Protocol
 import redis
 
 from actionwave.config import Settings
+from actionwave.redis_clients import redis_client
 
 # KEYS: the channel's slots (a sorted set: drainer -> expiry in ms). ARGV: limit, ttl ms, drainer.
 _START = """
@@ -118,7 +119,6 @@ def make_drainers(settings: Settings) -> Drainers:
     ttl = 2 * settings.delivery_lease_seconds
     settings.require_redis("drainer slots")
     if settings.redis_url:
-        client = redis.Redis.from_url(settings.redis_url, socket_timeout=5,
-                                      socket_connect_timeout=5)
-        return RedisDrainers(client, settings.namespace, settings.delivery_drainers, ttl)
+        return RedisDrainers(redis_client(settings.redis_url), settings.namespace,
+                             settings.delivery_drainers, ttl)
     return LocalDrainers(settings.delivery_drainers, ttl)
