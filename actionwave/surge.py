@@ -1,14 +1,13 @@
 """Intake first: while supporters pour in, new actions wait a little before the pipeline takes them.
 
 On launch day the web intake and the workers share cores and PostgreSQL. Resolving, planning and
-mailing an action costs about twice the CPU of accepting it, so with both at work on two cores
-the intake answered a third as many submissions as alone, and every answer took longer
-(``bench/launch.py`` against ``bench/intake.py``). While submissions arrive faster than
-``SURGE_SUBMISSIONS_PER_S``, the outbox relay publishes only the actions stored at least
-``SURGE_HOLD_SECONDS`` ago: the intake keeps the machine, and the confirmations follow as soon
-as the surge ebbs, or that much later if it lasts. Nothing waits anywhere but in the outbox
-table, where it was already durable. On a quiet system nothing is held: an action is published at
-the relay's next poll.
+mailing an action costs more CPU than accepting it, so with both at work the intake answers far
+fewer submissions than alone, and every answer takes longer (docs/performance.md). While
+submissions arrive faster than ``SURGE_SUBMISSIONS_PER_S``, the outbox relay publishes only the
+actions stored at least ``SURGE_HOLD_SECONDS`` ago: the intake keeps the machine, and the
+confirmations follow as soon as the surge ebbs, or that much later if it lasts. Nothing waits
+anywhere but in the outbox table, where it was already durable. On a quiet system nothing is
+held: an action is published at the relay's next poll.
 
 The relay reads the arrival rate from the outbox's ids (a sequence: how far the newest id moved
 is how many actions were stored), so it needs nothing from the web processes.

@@ -4,7 +4,7 @@ gunicorn's processes share one listening socket, and whichever is awake accepts 
 A proxy or a load generator that opens its keep-alive connections all at once often left one
 process with most of them (12 of 64, 14 of 64 were common), and each process serves its own on
 one core: on the crowded one every request waited about twice as long, which set the intake's
-p99 (at 64 connections: 42 ms split 28/36, 56 ms at 21/43, 75 ms at 14/50; 2026-11-30).
+p99 (docs/performance.md).
 
 So each process counts its open connections in memory that gunicorn's master shares with all of
 them, and a process holding more than its share (the mean of the live processes, plus one)

@@ -4,10 +4,9 @@ Werkzeug's ``StateMachineMatcher.match`` defines a recursive closure on every ca
 refers to itself through its closure cell, so each URL match left eight objects that only the
 cycle collector frees. Those were all the cyclic garbage a submission made (a census of
 ``gc.garbage`` under load), and at the young generation's threshold (``actionwave.collector``)
-they set off a collection every few seconds per process, each stopping every request in it for
-15 to 85 ms. A path matched before is answered from memory; the matcher itself runs only for
-new paths. Intake at 64 connections, eight alternated 8 s rounds (2026-12-02): p99 54.4 ms
-before, 43.4 ms after, lower in every round; 10% more submissions a second.
+they set off a collection every few seconds per process, each stopping every request in it
+(docs/performance.md). A path matched before is answered from memory; the matcher itself runs
+only for new paths.
 
 Only successful matches are remembered (redirects, 404s and 405s run the matcher every time), the
 memory is forgotten whenever rules change, and it holds at most ``size`` paths: when full it

@@ -5,8 +5,7 @@ that ends when nothing is left. Every batch of resolved actions and every sweep 
 Unbounded, a launch's hundreds of resolved batches started hundreds of drainers: each claimed a
 sliver of the backlog and queued itself again, and each ended with a run that found nothing, so
 the queue filled with redundant tasks, each a claim query, in front of the resolution work
-(measured 2026-12-02 in ``bench/launch.py``: several hundred runs that sent nothing in the last
-seconds of a catch-up, still running into the next wave of submissions).
+(docs/performance.md).
 
 A drainer holds a slot with an expiry, renewed at each of its runs and freed when it ends. A
 drainer whose worker died loses its slot when the slot expires (a run waits in the queue, so the
