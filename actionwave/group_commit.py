@@ -1,7 +1,7 @@
 """Group commit: the submissions of concurrent requests, written in one statement and one commit.
 
 A request hands its row to the process's writer (an ``actionwave.batching.Batcher``) and waits;
-the writer stores every row waiting with ``intake.store_submissions`` in one autocommitted
+the writer stores every row waiting with ``submissions.store_submissions`` in one autocommitted
 statement and wakes each request with its own answer. One row per email address goes into a
 statement (PostgreSQL's upsert may touch a supporter once per statement); a second row for the
 same address waits for the next one. Nothing is answered before PostgreSQL has committed it, so a
@@ -23,8 +23,8 @@ from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from actionwave.batching import Batcher
-from actionwave.intake import Submission, store_submissions
 from actionwave.metrics import INTAKE_BATCH_ROWS
+from actionwave.submissions import Submission, store_submissions
 
 log = logging.getLogger(__name__)
 
