@@ -39,10 +39,11 @@ from prometheus_client.multiprocess import MultiProcessCollector
 from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 
+from actionwave.config import Settings
 from actionwave.counters import read_counters
 from actionwave.delivery.states import DEAD, FAILED, PENDING, SENDING
 from actionwave.models import Delivery, OutboxMessage
-from actionwave.reports import queue_depth
+from actionwave.redis_clients import redis_client
 from actionwave.services import Services
 
 INTAKE_SUBMISSIONS = Counter(
@@ -117,6 +118,18 @@ class BacklogCollector:
 
 
 UNSENT_STATES = (PENDING, SENDING, FAILED, DEAD)
+QUEUE_PRIORITY_SUFFIXES = ("", "\x06\x163", "\x06\x166", "\x06\x169")  # kombu's Redis priorities
+
+
+def queue_depth(settings: Settings, timeout: float = 1.0) -> int | None:
+    """Tasks waiting in the Celery queue on the broker (at every priority kombu keeps on Redis),
+    or None when the broker is not Redis. The dashboard and the metrics both read it here.
+    Raises ``redis.RedisError`` when Redis does not answer within about ``timeout``."""
+    if not settings.broker_url.startswith(("redis://", "rediss://")):
+        return None
+    client = redis_client(settings.broker_url, timeout)
+    return sum(int(client.llen(settings.namespace + s)) for s in QUEUE_PRIORITY_SUFFIXES)
+
 
 # family in actionwave.counters -> (metric, help, label)
 RUNNING_COUNTS = {

@@ -13,12 +13,9 @@ from sqlalchemy import ColumnElement, Select, case, func, literal_column, select
 from sqlalchemy.orm import Session
 
 from actionwave.bill.models import BillStageTransition
-from actionwave.config import Settings
 from actionwave.mail.models import MailEvent
 from actionwave.models import Action, Delivery, Supporter
-from actionwave.redis_clients import redis_client
 
-QUEUE_PRIORITY_SUFFIXES = ("", "\x06\x163", "\x06\x166", "\x06\x169")  # kombu's Redis priorities
 FUNNEL = ("accepted", "resolved", "sent", "delivered", "failed", "dead")
 
 
@@ -123,16 +120,6 @@ def dashboard_numbers(session: Session, campaign_id: int, *, hours: int = 48,
         queue_depth=queue_depth,
         taken_at=now,
     )
-
-
-def queue_depth(settings: Settings, timeout: float = 1.0) -> int | None:
-    """Tasks waiting in the Celery queue on the broker (at every priority kombu keeps on Redis),
-    or None when the broker is not Redis. The dashboard and the metrics both read it here.
-    Raises ``redis.RedisError`` when Redis does not answer within about ``timeout``."""
-    if not settings.broker_url.startswith(("redis://", "rediss://")):
-        return None
-    client = redis_client(settings.broker_url, timeout)
-    return sum(int(client.llen(settings.namespace + s)) for s in QUEUE_PRIORITY_SUFFIXES)
 
 
 @dataclass(frozen=True)

@@ -49,7 +49,7 @@ import redis
 from sqlalchemy import func, select
 
 from actionwave.config import Settings
-from actionwave.reports import QUEUE_PRIORITY_SUFFIXES
+from actionwave.metrics import QUEUE_PRIORITY_SUFFIXES
 from bench.harness import REDIS_URL, combine, gunicorn, scratch_database, wrk
 from bench.intake import PATH, load_campaign, open_loop_run
 from bench.pipeline import start_stub, start_workers, stub_stats
