@@ -141,10 +141,10 @@ def web(settings: Settings, port: int, host: str, workers: int) -> None:
 @click.argument("celery_args", nargs=-1, type=click.UNPROCESSED)
 @click.pass_obj
 def worker(settings: Settings, celery_args: tuple[str, ...]) -> None:
-    """Run a Celery worker, restarted if it dies (extra arguments go to Celery). Refuses to start
-    while CWC is configured with delivery agent settings CWC would refuse."""
+    """Run a Celery worker (extra arguments go to Celery); compose or systemd restarts it if it
+    dies. Refuses to start while CWC is configured with delivery agent settings CWC would
+    refuse."""
     from actionwave.cwc.agent import AgentSettingsError, check_agent_settings
-    from actionwave.runner import is_supervised_child, supervise
     from workers import create_celery
 
     refuse_unsafe(settings, "worker")
@@ -153,8 +153,6 @@ def worker(settings: Settings, celery_args: tuple[str, ...]) -> None:
     except AgentSettingsError as exc:
         raise click.ClickException(f"CWC is configured, but CWC would refuse every message: "
                                    f"{exc}") from None
-    if not is_supervised_child():
-        sys.exit(supervise([sys.executable, "-m", "actionwave", "worker", *celery_args], "worker"))
     if settings.worker_nice > 0:
         os.nice(settings.worker_nice)
     # --quiet: no banner (the log says when the worker is connected and ready).
@@ -167,13 +165,11 @@ def worker(settings: Settings, celery_args: tuple[str, ...]) -> None:
 @click.argument("celery_args", nargs=-1, type=click.UNPROCESSED)
 @click.pass_obj
 def beat(settings: Settings, celery_args: tuple[str, ...]) -> None:
-    """Run the Celery beat scheduler, restarted if it dies (extra arguments go to Celery)."""
-    from actionwave.runner import is_supervised_child, supervise
+    """Run the Celery beat scheduler (extra arguments go to Celery); compose or systemd restarts
+    it if it dies."""
     from workers import create_celery
 
     refuse_unsafe(settings, "beat")
-    if not is_supervised_child():
-        sys.exit(supervise([sys.executable, "-m", "actionwave", "beat", *celery_args], "beat"))
     schedule = settings.instance_path / "celerybeat-schedule"
     settings.instance_path.mkdir(parents=True, exist_ok=True)
     create_celery(settings).start(

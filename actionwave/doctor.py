@@ -125,7 +125,7 @@ def census(settings: Settings, timeout: float) -> ProviderCheck:
 
 
 def congress(settings: Settings, bill: tuple[int, str, int], timeout: float) -> ProviderCheck:
-    from actionwave.bill.budget import LocalBudget
+    from actionwave.bill.budget import RequestBudget
     from actionwave.bill.congress_api import BillRef, CongressGovClient
 
     name = "congress.gov"
@@ -133,7 +133,7 @@ def congress(settings: Settings, bill: tuple[int, str, int], timeout: float) -> 
         return ProviderCheck(name, False, None, "not configured (CONGRESS_API_KEY): bill stages "
                                                 "are not followed")
     client = CongressGovClient(settings.congress_api_url, settings.congress_api_key,
-                               LocalBudget(10), timeout=timeout, sleep=lambda _: None)
+                               RequestBudget(10), timeout=timeout, sleep=lambda _: None)
     ref = BillRef(*bill)
     try:
         actions = client.actions(ref) or []

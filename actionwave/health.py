@@ -12,11 +12,11 @@ import logging
 import threading
 from collections.abc import Callable
 
-import redis
 from kombu import Connection
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
+from actionwave.redis_clients import redis_client
 from actionwave.services import Services
 
 log = logging.getLogger(__name__)
@@ -65,12 +65,7 @@ def broker_ready(broker_url: str, timeout: float = CHECK_TIMEOUT_SECONDS) -> boo
     """True when the broker answers (a Redis PING, or a kombu connection). Never raises."""
     try:
         if broker_url.startswith(("redis://", "rediss://")):
-            client = redis.Redis.from_url(broker_url, socket_connect_timeout=timeout,
-                                          socket_timeout=timeout)
-            try:
-                client.ping()
-            finally:
-                client.close()
+            redis_client(broker_url, timeout).ping()
         else:
             with Connection(broker_url, connect_timeout=timeout) as conn:
                 conn.ensure_connection(max_retries=1, timeout=timeout)

@@ -1,8 +1,8 @@
 """Accepting a supporter's submission: validation, then one durable transaction.
 
-``store_submissions`` writes the supporter, the action, their consent to the campaign's mail
-(when given) and an outbox message together, so an answered submission is on disk before the
-reply and reaches the workers even if the broker is down. ``submit_action`` does it with a
+``actionwave.submissions`` writes the supporter, the action, their consent to the campaign's
+mail (when given) and an outbox message together, so an answered submission is on disk before
+the reply and reaches the workers even if the broker is down. ``submit_action`` does it with a
 session; the web intake goes through a ``SubmissionStore`` (``actionwave.group_commit``), which
 writes the rows of concurrent requests together.
 """
@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import re
 import unicodedata
 import uuid
@@ -20,48 +19,31 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from sqlalchemy import Connection, Integer, String, Uuid, column, select, text
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from actionwave.config import Settings
 from actionwave.cwc.client import CwcClient
 from actionwave.cwc.grammar import FIELDS as CWC_FIELDS
 from actionwave.cwc.message import PREFIXES
-from actionwave.db import dialect_insert
 from actionwave.mail.consent import consent_text
-from actionwave.models import (
-    LOCALES,
-    Action,
-    Campaign,
-    CampaignConsent,
-    Delivery,
-    OutboxMessage,
-    Supporter,
-)
+from actionwave.models import LOCALES, Action, Delivery
+from actionwave.submissions import Submission, store_submissions
 
 REQUIRED = ("email", "first_name", "last_name", "zip")
 OPTIONAL = ("prefix", "address", "city", "state", "message", "locale", "consent", "district")
 HONEYPOT = "website"
 ALLOWED = frozenset(REQUIRED + OPTIONAL + (HONEYPOT,))
 
-MAX_LENGTHS = {
-    "email": 254,
-    "first_name": 100,
-    "last_name": 100,
-    "address": 200,
-    "city": 100,
-    "message": 5000,
-}
+MAX_LENGTHS = {"email": 254, "first_name": 100, "last_name": 100, "address": 200, "city": 100,
+               "message": 5000}
 EMAIL_RE = re.compile(
     r"^[^@\s<>\"',;]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9-]{1,63})+$"
 )
 ZIP_RE = re.compile(r"^(\d{5})(?:-\d{4})?$")
-STATES = frozenset(
-    (
-        "AL AK AZ AR CA CO CT DE FL GA HI ID IL IN IA KS KY LA ME MD MA MI MN MS MO MT NE NV NH NJ "
-        "NM NY NC ND OH OK OR PA RI SC SD TN TX UT VT VA WA WV WI WY DC PR GU VI AS MP"
-    ).split()
-)
+STATES = frozenset((
+    "AL AK AZ AR CA CO CT DE FL GA HI ID IL IN IA KS KY LA ME MD MA MI MN MS MO MT NE NV NH NJ "
+    "NM NY NC ND OH OK OR PA RI SC SD TN TX UT VT VA WA WV WI WY DC PR GU VI AS MP").split())
 # C0/C1 controls, and the two noncharacters XML can't carry (CWC documents are XML).
 CONTROL_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff]")
 SURROGATES = re.compile("[\ud800-\udfff]")
@@ -69,7 +51,6 @@ SURROGATES = re.compile("[\ud800-\udfff]")
 BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
 TRUE = {"1", "true", "on", "yes"}
 FALSE = {"0", "false", "off", "no", ""}
-ACCEPTED_TOPIC = "action.accepted"
 
 
 class FieldError(ValueError):
@@ -226,13 +207,6 @@ def idempotency_key(campaign_slug: str, email: str, when: datetime, secret: str)
     return hmac.new(secret.encode(), raw.encode(), hashlib.sha256).hexdigest()
 
 
-@dataclass(frozen=True)
-class Submission:
-    action_id: uuid.UUID
-    status: str
-    created: bool
-
-
 class SubmissionStore(Protocol):
     """Where the web intake stores rows made by ``submission_row``: ``store`` returns once the
     row is committed, with its ``Submission``, or None when the campaign is unknown. ``close``
@@ -320,124 +294,6 @@ def submit_action(
     if submission is None:
         raise UnknownCampaign(campaign_slug)
     return submission
-
-
-def store_submissions(conn: Connection, rows: Sequence[dict[str, Any]]) -> list[Submission | None]:
-    """Write rows from ``submission_row`` (at most one per email) in the caller's transaction:
-    one statement for all of them on PostgreSQL, a few per row elsewhere. Returns each row's
-    ``Submission``, or None where the campaign is unknown or not active."""
-    if conn.dialect.name != "postgresql":
-        return [store_submission_portable(conn, row) for row in rows]
-    numbered = [{**row, "n": n} for n, row in enumerate(rows)]
-    found = conn.execute(SUBMIT_SQL, {"rows": json.dumps(numbered), "topic": ACCEPTED_TOPIC}).all()
-    results: list[Submission | None] = [None] * len(rows)
-    racing: dict[str, int] = {}
-    for n, campaign_id, inserted, existing_id, existing_status in found:
-        if campaign_id is None:
-            continue
-        if inserted is not None:
-            results[n] = Submission(inserted, "accepted", created=True)
-        elif existing_id is not None:
-            results[n] = Submission(existing_id, existing_status, created=False)
-        else:  # a concurrent transaction committed the same key after this statement began
-            racing[rows[n]["key"]] = n
-    if racing:
-        for key, action_id, status in conn.execute(
-            select(Action.idempotency_key, Action.id, Action.status)
-            .where(Action.idempotency_key.in_(racing))
-        ):
-            results[racing[key]] = Submission(action_id, status, created=False)
-    return results
-
-
-# PostgreSQL: every row of a batch in one statement, one round trip and one commit
-# (``actionwave.group_commit``; bench/intake.py). Rows arrive as one JSON array.
-SUBMIT_SQL = text("""
-WITH i AS (
-  SELECT * FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS t(
-    n int, slug text, id uuid, key text, email text, first_name text, last_name text, zip text,
-    address text, city text, state text, locale text, consent boolean, message text,
-    ip_hash text, details jsonb, now timestamptz, consent_source text, consent_text text)),
-c AS (SELECT i.n, campaigns.id FROM i JOIN campaigns ON campaigns.slug = i.slug
-      AND campaigns.status = 'active'),
-s AS (
-  INSERT INTO supporters (email, first_name, last_name, zip, address, city, state, locale,
-                          created_at, updated_at)
-  SELECT i.email, i.first_name, i.last_name, i.zip, i.address, i.city, i.state, i.locale,
-         i.now, i.now FROM i JOIN c ON c.n = i.n
-  ON CONFLICT (email) DO UPDATE SET
-    first_name = EXCLUDED.first_name, last_name = EXCLUDED.last_name, zip = EXCLUDED.zip,
-    address = COALESCE(EXCLUDED.address, supporters.address),
-    city = COALESCE(EXCLUDED.city, supporters.city),
-    state = COALESCE(EXCLUDED.state, supporters.state),
-    locale = EXCLUDED.locale, updated_at = EXCLUDED.updated_at
-  RETURNING id, email),
-a AS (
-  INSERT INTO actions (id, campaign_id, supporter_id, status, idempotency_key, message, locale,
-                       details, ip_hash, created_at, updated_at)
-  SELECT i.id, c.id, s.id, 'accepted', i.key, i.message, i.locale, i.details, i.ip_hash,
-         i.now, i.now
-  FROM i JOIN c ON c.n = i.n JOIN s ON s.email = i.email
-  ON CONFLICT (idempotency_key) DO NOTHING
-  RETURNING id, created_at),
-o AS (INSERT INTO outbox (topic, ref, created_at) SELECT :topic, a.id::text, a.created_at FROM a),
-k AS (
-  INSERT INTO campaign_consents (campaign_id, supporter_id, action_id, source, text, locale,
-                                 given_at)
-  SELECT c.id, s.id, a.id, i.consent_source, i.consent_text, i.locale, i.now
-  FROM i JOIN c ON c.n = i.n JOIN s ON s.email = i.email LEFT JOIN a ON a.id = i.id
-  WHERE i.consent
-  ON CONFLICT (campaign_id, supporter_id) DO NOTHING)
-SELECT i.n, c.id, a.id,
-  -- scalar subqueries: one index probe per row (a join let the planner scan every action)
-  (SELECT id FROM actions e WHERE a.id IS NULL AND e.idempotency_key = i.key),
-  (SELECT status FROM actions e WHERE a.id IS NULL AND e.idempotency_key = i.key)
-FROM i LEFT JOIN c ON c.n = i.n LEFT JOIN a ON a.id = i.id
-""").columns(column("n", Integer), column("campaign_id", Integer), column("inserted", Uuid),
-             column("existing_id", Uuid), column("existing_status", String))
-
-
-def store_submission_portable(conn: Connection, row: dict[str, Any]) -> Submission | None:
-    """The same writes as ``SUBMIT_SQL`` for one row, in a few statements (SQLite)."""
-    campaign_id = conn.scalar(
-        select(Campaign.id).where(Campaign.slug == row["slug"], Campaign.status == "active")
-    )
-    if campaign_id is None:
-        return None
-    now = datetime.fromisoformat(row["now"])
-    profile = {k: row[k] for k in ("first_name", "last_name", "zip", "locale")}
-    profile.update({k: row[k] for k in ("address", "city", "state") if row[k]})
-    insert = dialect_insert(conn, Supporter.__table__).values(
-        {**profile, "email": row["email"], "created_at": now, "updated_at": now}
-    )
-    supporter_id = conn.execute(
-        insert.on_conflict_do_update(index_elements=["email"],
-                                     set_={**profile, "updated_at": now})
-        .returning(Supporter.id)
-    ).scalar_one()
-    action = dialect_insert(conn, Action.__table__).values(
-        id=uuid.UUID(row["id"]), campaign_id=campaign_id, supporter_id=supporter_id,
-        status="accepted", idempotency_key=row["key"], message=row["message"],
-        locale=row["locale"], details=row["details"], ip_hash=row["ip_hash"], created_at=now,
-        updated_at=now,
-    )
-    inserted = conn.execute(
-        action.on_conflict_do_nothing(index_elements=["idempotency_key"]).returning(Action.id)
-    ).scalar()
-    if row["consent"]:
-        conn.execute(dialect_insert(conn, CampaignConsent.__table__).values(
-            campaign_id=campaign_id, supporter_id=supporter_id, action_id=inserted,
-            source=row["consent_source"], text=row["consent_text"], locale=row["locale"],
-            given_at=now,
-        ).on_conflict_do_nothing(index_elements=["campaign_id", "supporter_id"]))
-    if inserted is None:
-        existing = conn.execute(
-            select(Action.id, Action.status).where(Action.idempotency_key == row["key"])
-        ).one()
-        return Submission(existing.id, existing.status, created=False)
-    conn.execute(OutboxMessage.__table__.insert().values(
-        topic=ACCEPTED_TOPIC, ref=str(inserted), created_at=now))
-    return Submission(inserted, "accepted", created=True)
 
 
 def action_status(session: Session, action_id: uuid.UUID) -> dict[str, Any] | None:

@@ -40,9 +40,11 @@ from prometheus_client.multiprocess import MultiProcessCollector
 from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 
+from actionwave.config import Settings
 from actionwave.counters import read_counters
 from actionwave.delivery.states import DEAD, FAILED, PENDING, SENDING
 from actionwave.models import Delivery, OutboxMessage
+from actionwave.redis_clients import redis_client
 
 if TYPE_CHECKING:
     from actionwave.services import Services
@@ -64,9 +66,6 @@ INTAKE_BATCH_ROWS = Histogram(
     "Submissions written per group commit (one statement, one commit) in the web processes.",
     buckets=(1, 2, 4, 8, 16, 32, 64, 128, 256),
 )
-
-QUEUE_PRIORITY_SUFFIXES = ("", "\x06\x163", "\x06\x166", "\x06\x169")  # kombu's Redis priorities
-
 
 class BacklogCollector:
     """Gauges computed at scrape time from the database and the broker. Never raises."""
@@ -113,12 +112,7 @@ class BacklogCollector:
 
     def _queue_depth(self) -> Metric:
         settings = self.services.settings
-        client = redis.Redis.from_url(settings.broker_url, socket_connect_timeout=0.5,
-                                      socket_timeout=0.5)
-        try:
-            depth = sum(client.llen(settings.namespace + s) for s in QUEUE_PRIORITY_SUFFIXES)
-        finally:
-            client.close()
+        depth = queue_depth(settings, timeout=0.5)
         gauge = GaugeMetricFamily("actionwave_queue_depth",
                                   "Tasks waiting in the Celery queue on the broker.",
                                   labels=["queue"])
@@ -127,6 +121,18 @@ class BacklogCollector:
 
 
 UNSENT_STATES = (PENDING, SENDING, FAILED, DEAD)
+QUEUE_PRIORITY_SUFFIXES = ("", "\x06\x163", "\x06\x166", "\x06\x169")  # kombu's Redis priorities
+
+
+def queue_depth(settings: Settings, timeout: float = 1.0) -> int | None:
+    """Tasks waiting in the Celery queue on the broker (at every priority kombu keeps on Redis),
+    or None when the broker is not Redis. The dashboard and the metrics both read it here.
+    Raises ``redis.RedisError`` when Redis does not answer within about ``timeout``."""
+    if not settings.broker_url.startswith(("redis://", "rediss://")):
+        return None
+    client = redis_client(settings.broker_url, timeout)
+    return sum(int(client.llen(settings.namespace + s)) for s in QUEUE_PRIORITY_SUFFIXES)
+
 
 # family in actionwave.counters -> (metric, help, label)
 RUNNING_COUNTS = {

@@ -15,8 +15,8 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from actionwave.db import is_postgres
-from actionwave.intake import ACCEPTED_TOPIC
 from actionwave.models import Action, OutboxMessage
+from actionwave.submissions import ACCEPTED_TOPIC
 
 Publish = Callable[[str, Sequence[str]], None]
 """Publishes one topic with a batch of refs; raises if the broker did not take it."""

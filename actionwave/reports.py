@@ -13,7 +13,6 @@ from sqlalchemy import ColumnElement, Select, case, func, literal_column, select
 from sqlalchemy.orm import Session
 
 from actionwave.bill.models import BillStageTransition
-from actionwave.config import Settings
 from actionwave.mail.models import MailEvent
 from actionwave.models import Action, Delivery, Supporter
 
@@ -121,20 +120,6 @@ def dashboard_numbers(session: Session, campaign_id: int, *, hours: int = 48,
         queue_depth=queue_depth,
         taken_at=now,
     )
-
-
-def queue_depth(settings: Settings) -> int | None:
-    """Messages waiting in the Celery queue (Redis LLEN), or None when the broker is not Redis.
-    Raises ``redis.RedisError`` when Redis does not answer."""
-    if not settings.broker_url.startswith(("redis://", "rediss://")):
-        return None
-    import redis
-
-    client = redis.Redis.from_url(settings.broker_url, socket_timeout=1)
-    try:
-        return int(client.llen(settings.namespace))
-    finally:
-        client.close()
 
 
 @dataclass(frozen=True)

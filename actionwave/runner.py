@@ -92,7 +92,8 @@ def sync_legislators(session: Session, settings: Settings) -> None:
 
 
 def run_all(settings: Settings, host: str, port: int, campaign_file: Path | None) -> int:
-    """Start web, worker and beat; return when one dies or on Ctrl-C/SIGTERM, none left behind."""
+    """Start web, worker and beat, starting again whichever dies, until Ctrl-C/SIGTERM; none is
+    left behind."""
     prepare(settings, campaign_file)
     me = [sys.executable, "-m", "actionwave"]
     commands = {
@@ -102,11 +103,31 @@ def run_all(settings: Settings, host: str, port: int, campaign_file: Path | None
     }
     # For people at a terminal: readable lines unless LOG_FORMAT says otherwise.
     env = {**os.environ, "LOG_FORMAT": os.environ.get("LOG_FORMAT") or "text"}
-    children = {
-        name: subprocess.Popen(cmd, start_new_session=True, env=env,
-                               preexec_fn=die_with_parent(os.getpid()))
-        for name, cmd in commands.items()
-    }
+    url = f"http://{host}:{port}"
+    announced = False
+
+    def announce() -> None:
+        nonlocal announced
+        if not announced and healthy(url):
+            click.echo(f"Actionwave is running at {url}/  (Ctrl-C to stop)")
+            announced = True
+
+    return supervise(commands, env, announce)
+
+
+MAX_RESTART_BACKOFF_SECONDS = 30.0
+HEALTHY_RUN_SECONDS = 60.0
+
+
+def supervise(commands: dict[str, list[str]], env: dict[str, str],
+              every_poll: Callable[[], None] = lambda: None) -> int:
+    """Run each command as a child, start again any that dies (after 1 s, doubling up to 30 s
+    while it keeps dying), and on SIGINT/SIGTERM stop them all and return 0.
+
+    For ``actionwave up`` only, at a developer's terminal (a Celery worker can die on a broker
+    outage: the database is the truth, so a fresh one picks up where it stopped). Production runs
+    ``web``, ``worker`` and ``beat`` under compose's ``restart:`` or systemd's ``Restart=``.
+    """
     stopping = False
 
     def request_stop(signum: int, _frame: object) -> None:
@@ -115,23 +136,37 @@ def run_all(settings: Settings, host: str, port: int, campaign_file: Path | None
 
     signal.signal(signal.SIGINT, request_stop)
     signal.signal(signal.SIGTERM, request_stop)
-    url = f"http://{host}:{port}"
-    announced = False
-    exit_code = 0
+
+    def start(name: str) -> subprocess.Popen[bytes]:
+        return subprocess.Popen(commands[name], start_new_session=True, env=env,
+                                preexec_fn=die_with_parent(os.getpid()))
+
+    children = {name: start(name) for name in commands}
+    started = dict.fromkeys(commands, time.monotonic())
+    backoff = dict.fromkeys(commands, 1.0)
+    due: dict[str, float] = {}  # name -> when to start it again
     try:
         while not stopping:
-            dead = [name for name, child in children.items() if child.poll() is not None]
-            if dead:
-                click.echo(f"{', '.join(dead)} stopped unexpectedly; shutting down", err=True)
-                exit_code = 1
-                break
-            if not announced and healthy(url):
-                click.echo(f"Actionwave is running at {url}/  (Ctrl-C to stop)")
-                announced = True
+            now = time.monotonic()
+            for name, child in children.items():
+                code = child.poll()
+                if code is None or name in due:
+                    continue
+                if now - started[name] > HEALTHY_RUN_SECONDS:
+                    backoff[name] = 1.0
+                click.echo(f"{name} exited with code {code}; starting it again in "
+                           f"{backoff[name]:.0f} s", err=True)
+                due[name] = now + backoff[name]
+                backoff[name] = min(backoff[name] * 2, MAX_RESTART_BACKOFF_SECONDS)
+            for name, at in list(due.items()):
+                if now >= at:
+                    del due[name]
+                    children[name], started[name] = start(name), now
+            every_poll()
             time.sleep(0.2)
     finally:
         stop_children(children)
-    return exit_code
+    return 0
 
 
 def die_with_parent(parent: int) -> Callable[[], None]:
@@ -177,57 +212,3 @@ def stop_children(children: dict[str, subprocess.Popen[bytes]]) -> None:
 def _signal_group(child: subprocess.Popen[bytes], signum: int) -> None:
     with contextlib.suppress(ProcessLookupError):
         os.killpg(child.pid, signum)
-
-
-SUPERVISED_CHILD = "ACTIONWAVE_SUPERVISED_CHILD"
-MAX_RESTART_BACKOFF_SECONDS = 30.0
-HEALTHY_RUN_SECONDS = 60.0
-
-
-def is_supervised_child() -> bool:
-    return os.environ.get(SUPERVISED_CHILD) == "1"
-
-
-def supervise(argv: list[str], name: str) -> int:
-    """Run ``argv`` as a child and start it again whenever it dies unexpectedly.
-
-    Celery workers can die on a broker outage (kombu raises while restoring unacked messages on a
-    dropped Redis connection); the database is the truth, so a fresh worker picks up where the old
-    one stopped. SIGTERM is passed on and ends supervision with the child's exit code; Ctrl-C
-    reaches the child through the terminal. The child stays in this process group, so killing
-    the group kills both, and it gets SIGTERM if this process dies.
-    """
-    stopping = False
-    child: subprocess.Popen[bytes] | None = None
-
-    def stop(signum: int, _frame: object) -> None:
-        nonlocal stopping
-        stopping = True
-        if signum == signal.SIGTERM and child is not None and child.poll() is None:
-            child.send_signal(signum)
-
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
-    backoff = 1.0
-    while True:
-        if stopping:  # asked to stop before the child (re)started
-            return 0
-        started = time.monotonic()
-        child = subprocess.Popen(argv, env={**os.environ, SUPERVISED_CHILD: "1"},
-                                 preexec_fn=die_with_parent(os.getpid()))
-        if stopping and child.poll() is None:
-            child.send_signal(signal.SIGTERM)  # it came while the child was starting: pass it on
-        code = child.wait()
-        if stopping or code == 0:
-            return code
-        if time.monotonic() - started > HEALTHY_RUN_SECONDS:
-            backoff = 1.0
-        click.echo(f"{name} exited with code {code}; starting it again in {backoff:.0f} s",
-                   err=True)
-        deadline = time.monotonic() + backoff
-        while not stopping and time.monotonic() < deadline:
-            time.sleep(0.1)
-        if stopping:
-            return code
-        backoff = min(backoff * 2, MAX_RESTART_BACKOFF_SECONDS)
-

@@ -18,7 +18,6 @@ from actionwave.config import Settings
 from actionwave.db import PostgresOptions, make_engine, make_session_factory
 
 if TYPE_CHECKING:
-    from actionwave.bill.budget import RequestBudget
     from actionwave.bill.congress_api import BillSource
     from actionwave.delivery.drainers import Drainers
     from actionwave.delivery.ratelimit import RateLimiter
@@ -93,19 +92,11 @@ class Services:
 
     @cached_property
     def bill_source(self) -> BillSource:
-        """congress.gov, spending from an hourly budget shared through Redis when there is one."""
-        from actionwave.bill.budget import LocalBudget, RedisBudget
+        """congress.gov, spending from an hourly budget in the shared rate limiter."""
+        from actionwave.bill.budget import RequestBudget
         from actionwave.bill.congress_api import CongressGovClient
 
-        per_hour = self.settings.congress_requests_per_hour
-        budget: RequestBudget = LocalBudget(per_hour)
-        if self.settings.redis_url:
-            import redis
-
-            client = redis.Redis.from_url(self.settings.redis_url, socket_timeout=5,
-                                          socket_connect_timeout=5)
-            budget = RedisBudget(client,
-                                 self.settings.namespace, per_hour)
+        budget = RequestBudget(self.settings.congress_requests_per_hour, self.rate_limiter)
         return CongressGovClient(self.settings.congress_api_url, self.settings.congress_api_key,
                                  budget, timeout=self.settings.congress_timeout_seconds)
 

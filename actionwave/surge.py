@@ -1,13 +1,13 @@
 """Intake first: while supporters pour in, new actions wait a little before the pipeline takes them.
 
 On launch day the web intake and the workers share cores and PostgreSQL. Resolving, planning and
-mailing an action costs about twice the CPU of accepting it, so with both at work on two cores
-the intake answered a third as many submissions as alone, and every answer took longer
-(``bench/launch.py`` against ``bench/intake.py``). While submissions arrive faster than
-``SURGE_SUBMISSIONS_PER_S``, the outbox relay publishes only the actions stored at least
-``SURGE_HOLD_SECONDS`` ago: the intake keeps the machine, and the confirmations follow as soon
-as the surge ebbs, or that much later if it lasts. Nothing waits anywhere but in the outbox
-table, where it was already durable.
+mailing an action costs more CPU than accepting it, so with both at work the intake answers far
+fewer submissions than alone, and every answer takes longer (docs/performance.md). While
+submissions arrive faster than ``SURGE_SUBMISSIONS_PER_S``, the outbox relay publishes only the
+actions stored at least ``SURGE_HOLD_SECONDS`` ago: the intake keeps the machine, and the
+confirmations follow as soon as the surge ebbs, or that much later if it lasts. Nothing waits
+anywhere but in the outbox table, where it was already durable. On a quiet system nothing is
+held: an action is published at the relay's next poll.
 
 The relay reads the arrival rate from the outbox's ids (a sequence: how far the newest id moved
 is how many actions were stored), so it needs nothing from the web processes.
@@ -64,9 +64,13 @@ class SurgeHold:
 
     START_OVER_SECONDS = 0.5
     END_OVER_SECONDS = 2.0
-    # Even with nothing held, an action waits this long: by then the relay has seen the rate of
-    # the moment it arrived in, so the first actions of a launch wait with the rest.
+    # Between quiet and surge, an action waits this long: by then the relay has seen the rate of
+    # the moment it arrived in, so the first actions of a launch wait with the rest (without it,
+    # what a launch's first moments brought went out before the rate passed the threshold, and
+    # the work on it slowed the intake). Below ``WATCH_FRACTION`` of the threshold the system is
+    # quiet and nothing waits; at most that rate for ``START_OVER_SECONDS`` slips out unheld.
     SETTLE_SECONDS = 1.0
+    WATCH_FRACTION = 0.1
 
     def __init__(self, threshold_per_s: float, hold_seconds: float,
                  rate: ArrivalRate | None = None) -> None:
@@ -82,14 +86,11 @@ class SurgeHold:
 
     def created_before(self, newest_id: int | None, now: float,
                        wall_now: datetime) -> datetime | None:
-        """The newest creation time the relay may publish now; None: anything (not enabled).
+        """The newest creation time the relay may publish now; None: anything (not enabled,
+        or quiet).
 
-        ``SETTLE_SECONDS`` ago, or ``hold_seconds`` ago while holding. Without the settling
-        second the relay published what the first moments of a launch brought (about 150
-        actions at 500/s) before the half-second rate passed the threshold, and the workers' work
-        on those actions slowed the intake for 1 to 3.5 s: at the start of each 500/s open-loop
-        round of ``bench/launch.py``, medians per half second up to 1.2 s before, 8 to 26 ms
-        after (2026-11-30)."""
+        ``hold_seconds`` ago while holding; ``SETTLE_SECONDS`` ago while actions arrive faster
+        than ``WATCH_FRACTION`` of the threshold (a surge may be starting); None when quiet."""
         if not self.enabled:
             return None
         self.rate.observe(newest_id, now)
@@ -107,4 +108,8 @@ class SurgeHold:
             else:
                 log.info("intake surge over (%.0f actions/s); the pipeline takes every action",
                          rate)
-        return wall_now - (self.hold if self.holding else self.settle)
+        if self.holding:
+            return wall_now - self.hold
+        if rate > self.threshold_per_s * self.WATCH_FRACTION:
+            return wall_now - self.settle
+        return None

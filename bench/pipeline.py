@@ -7,7 +7,10 @@ over single-district ZIPs); ``resolve_actions`` and ``plan_batch`` with the targ
 confirmation, timed as ``planning_seconds``. Real ``actionwave worker`` processes sharing one Redis
 then drain every delivery into the SendGrid stub through the real SendGrid mailer. Prints one JSON
 line: ``deliveries_per_s``, ``max_rate_1s`` (most requests the stub saw in one wall-clock second),
-``limit`` (requests/s, null when lifted), ``duplicates``, ``lost``, then the details.
+``limit`` (requests/s, null when lifted), ``duplicates``, ``lost``, then the details. Then, with
+the same workers idle, ``--quiet`` supporters submit one at a time (a few a second, far below the
+surge threshold) and go the whole way through the outbox relay: ``quiet_submit_to_delivered_p50_s``
+and ``_p95_s`` are the seconds from each submission to the last of its mails accepted by the stub.
 
     python bench/pipeline.py --quick                 # < 30 s
     python bench/pipeline.py --limit 100 --batch-size 10
@@ -28,6 +31,7 @@ import urllib.request
 import uuid
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
+from datetime import UTC
 from pathlib import Path
 from typing import Any
 
@@ -150,6 +154,51 @@ def start_workers(settings: Settings, count: int, logs: Path, *,
     return workers
 
 
+def quiet_latencies(settings: Settings, slug: str, zips: list[str], count: int,
+                    gap: float, timeout: float) -> list[float]:
+    """``count`` supporters submit ``gap`` seconds apart while the workers run; returns, per
+    action, the seconds from its submission until its last delivery was sent."""
+    from actionwave.intake import parse_action_form, submit_action
+    from actionwave.models import Action, Delivery
+    from actionwave.services import Services
+
+    services = Services(settings)
+    submitted: dict[uuid.UUID, float] = {}
+    try:
+        with services.session() as session:
+            for n in range(count):
+                form = parse_action_form({
+                    "email": f"quiet{n}@example.org", "first_name": f"Quiet{n}",
+                    "last_name": "Lee", "zip": zips[n % len(zips)], "city": "Springfield",
+                    "consent": True, "message": f"Quiet supporter {n}'s own words."})
+                began = time.time()
+                submitted[submit_action(session, slug, form).action_id] = began
+                time.sleep(gap)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with services.session() as session:
+                resolved = session.scalar(select(func.count()).where(
+                    Action.id.in_(submitted), Action.resolved_at.is_not(None)))
+                rows = session.execute(select(Delivery.action_id, Delivery.state, Delivery.sent_at)
+                                       .where(Delivery.action_id.in_(submitted))).all()
+            if resolved == count and rows and all(state == "sent" for _, state, _ in rows):
+                break
+            time.sleep(0.05)
+        else:
+            raise RuntimeError("quiet submissions not delivered in time")
+    finally:
+        services.close()
+    last: dict[uuid.UUID, float] = {}
+    for action_id, _, sent_at in rows:
+        at = (sent_at if sent_at.tzinfo else sent_at.replace(tzinfo=UTC)).timestamp()
+        last[action_id] = max(last.get(action_id, 0.0), at)
+    return sorted(last[a] - began for a, began in submitted.items())
+
+
+def percentile(values: list[float], share: float) -> float:
+    return values[min(len(values) - 1, int(share * len(values)))]
+
+
 def count_deliveries(settings: Settings) -> dict[str, int]:
     from actionwave.models import Delivery
     from actionwave.services import Services
@@ -206,6 +255,8 @@ def run(args: argparse.Namespace, database_url: str, mail_url: str, logs: Path) 
             app.send_task("actionwave.sweep_deliveries")
             time.sleep(0.05)
         elapsed = time.time() - started
+        after = stub_stats(mail_url)
+        quiet = quiet_latencies(settings, slug, zips, args.quiet, args.quiet_gap, args.timeout)
     finally:
         for worker in workers:
             worker.terminate()
@@ -213,7 +264,6 @@ def run(args: argparse.Namespace, database_url: str, mail_url: str, logs: Path) 
             worker.wait(timeout=30)
         app.close()
         services.close()
-    after = stub_stats(mail_url)
     window = {int(s): n for s, n in after["requests_per_second"].items()
               if int(started) <= int(s) <= int(started + elapsed)}
     received = after["distinct"] - before["distinct"]
@@ -223,6 +273,9 @@ def run(args: argparse.Namespace, database_url: str, mail_url: str, logs: Path) 
         "limit": args.limit or None,
         "duplicates": after["duplicates"] - before["duplicates"],
         "lost": expected - received,
+        "quiet_submit_to_delivered_p50_s": round(percentile(quiet, 0.5), 3),
+        "quiet_submit_to_delivered_p95_s": round(percentile(quiet, 0.95), 3),
+        "quiet_actions": args.quiet, "quiet_gap_s": args.quiet_gap,
         "deliveries": expected, "planned": planned, "actions": args.actions, "sent": sent,
         "requests": sum(window.values()), "seconds": round(elapsed, 2),
         "intake_seconds": round(intake, 2),
@@ -248,6 +301,9 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--timeout", type=float, default=300.0)
+    parser.add_argument("--quiet", type=int, default=40,
+                        help="supporters submitting one at a time after the load")
+    parser.add_argument("--quiet-gap", type=float, default=0.25, help="seconds between them")
     args = parser.parse_args()
     args.actions = args.actions or (1_000 if args.quick else 20_000)
     stub = None

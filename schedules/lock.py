@@ -10,41 +10,42 @@ from __future__ import annotations
 
 import logging
 import time
-import uuid
+from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
 import redis
 from celery.beat import PersistentScheduler
+from redis.exceptions import LockError
+from redis.lock import Lock
+
+from actionwave.redis_clients import redis_client
 
 log = logging.getLogger(__name__)
 
 LOCK_TTL_SECONDS = 30
 HEARTBEAT_FILE = "beat-heartbeat"  # touched on every tick, leading or standing by
 HEARTBEAT_STALE_SECONDS = 3 * LOCK_TTL_SECONDS
-_RENEW = "if redis.call('get', KEYS[1]) == ARGV[1] then " \
-         "return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end"
-_RELEASE = "if redis.call('get', KEYS[1]) == ARGV[1] then " \
-           "return redis.call('del', KEYS[1]) else return 0 end"
 
 
 class BeatLock:
-    """A lock with a TTL, owned by a random token; only the owner renews or releases it."""
+    """redis-py's ``Lock`` with a TTL, taken without waiting and renewed on every tick; only the
+    owner (its random token) renews or releases it."""
 
     def __init__(self, client: redis.Redis, key: str, ttl: float = LOCK_TTL_SECONDS) -> None:
-        self.client = client
-        self.key = key
-        self.ttl_ms = int(ttl * 1000)
-        self.token = uuid.uuid4().hex
+        self.lock = Lock(client, key, timeout=ttl, blocking=False, thread_local=False)
 
     def hold(self) -> bool:
-        """Renew the lock if we own it, else try to take it. True while we own it."""
-        if self.client.eval(_RENEW, 1, self.key, self.token, self.ttl_ms):
-            return True
-        return bool(self.client.set(self.key, self.token, nx=True, px=self.ttl_ms))
+        """Renew the lock to a full TTL if we own it, else try to take it. True while we own it.
+        Raises ``redis.RedisError`` when Redis does not answer."""
+        try:
+            return self.lock.reacquire()
+        except LockError:  # never held, or lost (expired, taken by another beat)
+            return self.lock.acquire()
 
     def release(self) -> None:
-        self.client.eval(_RELEASE, 1, self.key, self.token)
+        with suppress(LockError):  # expired or taken over meanwhile: nothing of ours to release
+            self.lock.release()
 
 
 class SingleBeatScheduler(PersistentScheduler):
@@ -56,9 +57,8 @@ class SingleBeatScheduler(PersistentScheduler):
         self.lock: BeatLock | None = None
         settings.require_redis("the beat lock")  # else every beat on every host would fire
         if settings.redis_url:
-            client = redis.Redis.from_url(settings.redis_url, socket_timeout=5,
-                                          socket_connect_timeout=5)
-            self.lock = BeatLock(client, f"{settings.namespace}:beat-lock")
+            self.lock = BeatLock(redis_client(settings.redis_url),
+                                 f"{settings.namespace}:beat-lock")
         self.leading = False
         self.heartbeat = settings.instance_path / HEARTBEAT_FILE
 

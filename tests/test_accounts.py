@@ -30,11 +30,22 @@ PASSWORD = "correct horse battery"
 
 def test_password_hash_round_trips_and_rejects_a_wrong_one():
     stored = hash_password(PASSWORD)
-    assert stored.startswith("scrypt$32768$8$1$")
+    assert stored.startswith("scrypt:32768:8:1$")  # werkzeug.security's scrypt
     assert PASSWORD not in stored
     assert verify_password(PASSWORD, stored)
     assert not verify_password(PASSWORD + "!", stored)
     assert not verify_password(PASSWORD, "garbage")
+
+
+# Written by the project's own scrypt code before Werkzeug's: organizers' stored hashes look so.
+OLD_HASH = "scrypt$32768$8$1$SLnBLGhkRA6d8BMBHCE_mA$_NTKJLHHU74-f3g71_Umy5ce3iiY-e-VEGJGwlKrhyY"
+
+
+def test_a_hash_from_before_werkzeug_still_verifies():
+    assert verify_password("correct horse battery staple", OLD_HASH)
+    assert not verify_password("correct horse battery stapl", OLD_HASH)
+    assert not verify_password("correct horse battery staple", OLD_HASH[:-3])
+    assert not verify_password("correct horse battery staple", "scrypt$x$8$1$salt$key")
 
 
 def test_each_password_gets_its_own_salt():

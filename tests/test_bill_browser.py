@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 from sqlalchemy import select, update
 
 from actionwave.accounts.services import create_user
-from actionwave.bill.budget import LocalBudget
+from actionwave.bill.budget import RequestBudget
 from actionwave.bill.congress_api import CongressGovClient
 from actionwave.bill.models import BillPoll
 from actionwave.bill.watcher import poll_campaign_bill
@@ -37,7 +37,7 @@ def refused_key(committed_db, campaign_slug: str):  # type: ignore[no-untyped-de
                     trigger_stage="passed_house")
         session.commit()
         BillReplay(congress, ("119", "hr", "2661")).show("in_committee")
-        source = CongressGovClient(congress.api_url, API_KEY, LocalBudget(10))  # type: ignore[attr-defined]
+        source = CongressGovClient(congress.api_url, API_KEY, RequestBudget(10))  # type: ignore[attr-defined]
         poll_campaign_bill(session, campaign_id, source)
         congress.refuse_key(403)  # type: ignore[attr-defined]
         poll_campaign_bill(session, campaign_id, source)

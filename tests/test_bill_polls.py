@@ -17,7 +17,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select, update
 
 from actionwave.accounts.services import create_user
-from actionwave.bill.budget import LocalBudget
+from actionwave.bill.budget import RequestBudget
 from actionwave.bill.cli import bill
 from actionwave.bill.congress_api import CongressGovClient
 from actionwave.bill.models import BillPoll
@@ -86,7 +86,7 @@ def poll(services: Services, source: CongressGovClient):  # type: ignore[no-unty
 
 def source(stub: CongressStub, key: str = API_KEY, url: str | None = None,
            timeout: float = 5) -> CongressGovClient:
-    return CongressGovClient(url or stub.api_url, key, LocalBudget(100), timeout=timeout,
+    return CongressGovClient(url or stub.api_url, key, RequestBudget(100), timeout=timeout,
                              sleep=lambda s: None)
 
 

@@ -11,8 +11,9 @@ from email.utils import format_datetime
 
 import pytest
 
-from actionwave.bill.budget import LocalBudget, RedisBudget
+from actionwave.bill.budget import RequestBudget
 from actionwave.bill.congress_api import BillRef, BillSourceError, CongressGovClient
+from actionwave.delivery.ratelimit import RedisRateLimiter
 from tests.stubs.congress import API_KEY, CongressStub, recorded_bills, running
 
 HR21 = BillRef(117, "hr", 21)
@@ -29,7 +30,7 @@ def stub() -> Iterator[CongressStub]:
 
 def client(stub: CongressStub, per_hour: int = 100, key: str = API_KEY,
            **options: object) -> CongressGovClient:
-    return CongressGovClient(stub.api_url, key, LocalBudget(per_hour), sleep=lambda s: None,
+    return CongressGovClient(stub.api_url, key, RequestBudget(per_hour), sleep=lambda s: None,
                              **options)  # type: ignore[arg-type]
 
 
@@ -106,7 +107,7 @@ def test_changed_bill_is_fetched_after_the_from_date_time_check(stub: CongressSt
 def test_short_429_is_waited_out_then_succeeds(stub: CongressStub) -> None:
     stub.fail_with_429(1, retry_after=2)
     waits: list[float] = []
-    api = CongressGovClient(stub.api_url, API_KEY, LocalBudget(100), sleep=waits.append)
+    api = CongressGovClient(stub.api_url, API_KEY, RequestBudget(100), sleep=waits.append)
     assert api.actions(HR21) is not None
     assert waits == [2.0]
 
@@ -166,13 +167,13 @@ def test_an_unreachable_host_is_unreachable() -> None:
     with socket.socket() as sock:  # a port nobody listens on
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    api = CongressGovClient(f"http://127.0.0.1:{port}/v3", API_KEY, LocalBudget(10), timeout=2)
+    api = CongressGovClient(f"http://127.0.0.1:{port}/v3", API_KEY, RequestBudget(10), timeout=2)
     error = failure(api)
     assert error.kind == "unreachable" and "ConnectionError" in error.reason
 
 
 def test_redis_budget_is_shared_between_clients(redis_client, token: str) -> None:  # type: ignore[no-untyped-def]
-    first = RedisBudget(redis_client, f"aw-test-{token}-budget", per_hour=2)
-    second = RedisBudget(redis_client, f"aw-test-{token}-budget", per_hour=2)
+    first = RequestBudget(2, RedisRateLimiter(redis_client, f"aw-test-{token}-budget"))
+    second = RequestBudget(2, RedisRateLimiter(redis_client, f"aw-test-{token}-budget"))
     assert first.take() is None and second.take() is None
     assert first.take() is not None

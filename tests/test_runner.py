@@ -1,4 +1,5 @@
-"""Process supervision: a worker or beat that dies is started again; SIGTERM stops it cleanly."""
+"""``actionwave up``'s supervision: a child that dies is started again; SIGTERM stops them all.
+(Production commands don't supervise themselves: compose's ``restart:`` does.)"""
 
 from __future__ import annotations
 
@@ -14,9 +15,9 @@ from actionwave.runner import die_with_parent
 from tests.support import wait_for
 
 SUPERVISE = textwrap.dedent("""
-    import sys
+    import os, sys
     from actionwave.runner import supervise
-    sys.exit(supervise([sys.executable, {child!r}], "child"))
+    sys.exit(supervise({{"child": [sys.executable, {child!r}]}}, dict(os.environ)))
 """)
 # Dies the first two times (as a worker does when kombu trips over a lost broker), then runs.
 CHILD = textwrap.dedent("""

@@ -47,7 +47,8 @@ def test_hold_starts_above_the_threshold_and_ends_below_half_of_it() -> None:
         newest += per_s // 10
         seen.append(hold.created_before(newest, tick / 10, NOW))
     calm, surge, easing, over = seen[:30], seen[30:60], seen[60:90], seen[90:]
-    assert set(calm) == {settled}  # a second old: the rate of its moment is known by then
+    # 100/s is a third of the threshold: a second old, so the rate of its moment is known by then
+    assert set(calm[1:]) == {settled}
     assert set(surge) == {held}  # a launch is held from the first poll that sees it
     assert set(easing) == {held}  # 200/s is above half of 300/s
     assert over[:5] == [held] * 5 and set(over[-5:]) == {settled}
@@ -64,7 +65,24 @@ def test_the_first_actions_of_a_launch_wait_with_the_rest() -> None:
         newest += arrived_per_poll
         now = start + timedelta(seconds=tick * 0.2)
         cutoff = hold.created_before(newest, tick * 0.2, now)
-        assert cutoff is not None and cutoff < start + timedelta(seconds=1.0)
+        if tick >= 5:  # before, nothing arrived to publish
+            assert cutoff is not None and cutoff < start + timedelta(seconds=1.0)
+
+
+def test_a_quiet_submission_is_not_held() -> None:
+    """A few actions a second (under a tenth of the threshold) go out at the next poll."""
+    hold = SurgeHold(threshold_per_s=300, hold_seconds=30)
+    for tick in range(50):  # one action every 0.2 s: 5/s
+        at = NOW + timedelta(seconds=tick * 0.2)
+        assert hold.created_before(tick + 1, tick * 0.2, at) is None
+    assert not hold.holding
+
+
+def test_a_rising_rate_settles_before_it_holds() -> None:
+    hold = SurgeHold(threshold_per_s=300, hold_seconds=30)
+    hold.created_before(0, 0.0, NOW)
+    assert hold.created_before(20, 0.5, NOW) == NOW - timedelta(seconds=1)  # 40/s: watching
+    assert not hold.holding
 
 
 def test_no_threshold_or_no_hold_never_holds() -> None:
@@ -138,3 +156,27 @@ def test_relay_holds_a_surge_then_publishes_every_action_once(committed_db: Serv
               if at < surge_ended and created[ref] - min(created.values()) > 1.0]
     assert during == [] or min(during) >= 1.5
     assert max(at for at, _ in published) - surge_ended < 4.0
+
+
+def test_relay_publishes_a_quiet_submission_at_its_next_poll(committed_db: Services) -> None:
+    """With the default threshold and hold, a lone action leaves the outbox well within a
+    second of being stored."""
+    settings = replace(committed_db.settings, outbox_poll_seconds=0.05)
+    assert settings.surge_submissions_per_s > 0 and settings.surge_hold_seconds > 0
+    services = Services(settings)
+    published: list[float] = []
+    stopping = threading.Event()
+    relay = threading.Thread(target=relay_until_stopped,
+                             args=(services, lambda topic, refs: published.append(time.time()),
+                                   stopping))
+    relay.start()
+    try:
+        time.sleep(0.3)  # the relay has polled an empty outbox
+        stored = time.time()
+        add_messages(services, 1, datetime.now(UTC))
+        wait_for(lambda: published, timeout=5, message="the quiet action published")
+    finally:
+        stopping.set()
+        relay.join(timeout=10)
+        services.close()
+    assert published[0] - stored < 0.5

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select, text
 
-from actionwave.bill.budget import LocalBudget
+from actionwave.bill.budget import RequestBudget
 from actionwave.bill.congress_api import BillRef, CongressGovClient
 from actionwave.bill.models import BillPoll, BillStageTransition
 from actionwave.bill.watcher import (
@@ -78,7 +78,7 @@ def test_each_poll_is_counted_by_outcome(committed_db: Services, campaign_slug: 
                                         congress: CongressStub) -> None:
     campaign_id = _seed(committed_db, campaign_slug)
     BillReplay(congress, ("119", "hr", "2661")).show("introduced")
-    source = CongressGovClient(congress.api_url, API_KEY, LocalBudget(100))
+    source = CongressGovClient(congress.api_url, API_KEY, RequestBudget(100))
     with committed_db.session() as session:
         poll_campaign_bill(session, campaign_id, source)  # new actions
         poll_campaign_bill(session, campaign_id, source)  # nothing new
@@ -108,7 +108,7 @@ def _watch(services: Services, settings: Settings, campaign_id: int, congress: C
            x_api: XStub, barrier: threading.Barrier, errors: list[BaseException]) -> None:
     """One scheduler's turn: poll, announce, fan out (what the beat-fired tasks do)."""
     try:
-        source = CongressGovClient(congress.api_url, API_KEY, LocalBudget(100))
+        source = CongressGovClient(congress.api_url, API_KEY, RequestBudget(100))
         poster = XPoster(settings)
         barrier.wait()
         with services.session() as session:
@@ -166,7 +166,7 @@ def test_first_poll_of_a_bill_that_already_moved_announces_only_its_latest_stage
 ) -> None:
     campaign_id = _seed(committed_db, campaign_slug)
     BillReplay(congress, ("119", "hr", "2661")).show("received_in_senate")
-    source = CongressGovClient(congress.api_url, API_KEY, LocalBudget(100))
+    source = CongressGovClient(congress.api_url, API_KEY, RequestBudget(100))
     poster = XPoster(Settings.from_env(
         {}, instance_path=settings.instance_path, x_api_url=x_api.url, x_consumer_key="k",
         x_consumer_secret="s", x_access_token="t", x_access_token_secret="ts"))

@@ -4,7 +4,7 @@ gunicorn's processes share one listening socket, and whichever is awake accepts 
 A proxy or a load generator that opens its keep-alive connections all at once often left one
 process with most of them (12 of 64, 14 of 64 were common), and each process serves its own on
 one core: on the crowded one every request waited about twice as long, which set the intake's
-p99 (at 64 connections: 42 ms split 28/36, 56 ms at 21/43, 75 ms at 14/50; 2026-11-30).
+p99 (docs/performance.md).
 
 So each process counts its open connections in memory that gunicorn's master shares with all of
 them, and a process holding more than its share (the mean of the live processes, plus one)
@@ -61,31 +61,46 @@ class ConnectionShares:
         _SLOT.pack_into(self._memory, slot * _SLOT.size, live, count)
 
 
-SHARES = ConnectionShares()
+_shares: ConnectionShares | None = None
+
+
+def shares() -> ConnectionShares:
+    """The master's shared counts, mapped when its first process is made (before the fork, so
+    every process sees the same memory), never at import."""
+    global _shares
+    if _shares is None:
+        _shares = ConnectionShares()
+    return _shares
 
 
 class BalancedGeventWorker(GeventWorker):
-    """gunicorn's gevent worker, closing connections while it holds more than its share."""
+    """gunicorn's gevent worker, closing connections while it holds more than its share.
+
+    gunicorn has no public hook for a connection opened or closed, and it drops a
+    ``Connection`` header set by the app, so this extends its worker's ``handle`` and
+    ``handle_request``. Without it the intake's p99 is worse (docs/performance.md).
+    """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)  # in the master: the slot is taken before the fork
-        self.slot = SHARES.claim()
+        self.shares = shares()
+        self.slot = self.shares.claim()
         self._uncounted: set[Any] = set()
 
     def handle(self, listener: Any, client: Any, addr: Any) -> None:
-        SHARES.add(self.slot, 1)
+        self.shares.add(self.slot, 1)
         try:
             super().handle(listener, client, addr)
         finally:
             if client in self._uncounted:
                 self._uncounted.discard(client)
             else:
-                SHARES.add(self.slot, -1)
+                self.shares.add(self.slot, -1)
 
     def handle_request(self, listener_name: Any, req: Any, sock: Any, addr: Any) -> None:
-        if sock not in self._uncounted and SHARES.over_share(self.slot):
+        if sock not in self._uncounted and self.shares.over_share(self.slot):
             req.must_close = True  # "Connection: close" on this response, then closed
-            SHARES.add(self.slot, -1)  # counted as gone now, so that one request decides
+            self.shares.add(self.slot, -1)  # counted as gone now, so that one request decides
             self._uncounted.add(sock)
         super().handle_request(listener_name, req, sock, addr)
 
@@ -93,4 +108,4 @@ class BalancedGeventWorker(GeventWorker):
 def release_slot(server: Any, worker: Any) -> None:
     """gunicorn's ``child_exit`` hook: the exited process's slot is free again."""
     if isinstance(worker, BalancedGeventWorker):
-        SHARES.release(worker.slot)
+        shares().release(worker.slot)

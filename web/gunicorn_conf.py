@@ -32,10 +32,8 @@ def post_request(worker: Any, req: Any, environ: Any, resp: Any) -> None:
     A client that sends its next request at once finds it already there; ``gevent.sleep(0)``
     only yields to greenlets already runnable, so a few busy connections could keep being served
     while others, whose requests the loop had not polled yet, waited hundreds of milliseconds.
-    ``gevent.idle()`` waits until the loop has dispatched everything pending. ZIP lookups straight
-    to gunicorn at 64 connections (``bench/lookup.py``): p99 300 and 29 ms with ``sleep(0)``, 24
-    and 26 ms with ``idle()``; a bare Flask app: p99.9 134 to 441 ms before, 34 to 52 ms after
-    (2026-11-29).
+    ``gevent.idle()`` waits until the loop has dispatched everything pending (figures:
+    docs/performance.md).
     """
     import gevent
 

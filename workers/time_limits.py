@@ -4,7 +4,7 @@ Celery enforces ``task_soft_time_limit``/``task_time_limit`` in its prefork and 
 its thread pool (our default, ``WORKER_POOL=threads``) does not. Here a watchdog thread does
 the same: past the soft limit it raises ``SoftTimeLimitExceeded`` inside the task's thread (at
 its next Python instruction; every call that blocks has a timeout of its own), and past the hard
-limit it ends the worker process, which its supervisor starts again (``actionwave worker``).
+limit it ends the worker process, which compose's ``restart:`` (or systemd) starts again.
 The task's message was acknowledged late, so it runs again; its leases expire and are settled
 like any other in-doubt send.
 """

@@ -1,63 +1,27 @@
-"""An hourly request budget for congress.gov, shared by every process through Redis when it has one.
+"""congress.gov's hourly request allowance, drawn from the rate limiter the deliveries use.
 
 congress.gov allows 5,000 requests an hour per key; every process that polls spends from the
-same key, so the count lives in Redis (one counter per clock hour). Without Redis (the embedded
-default runs one beat) an in-process counter is enough.
+same key, so the allowance is a bucket of ``actionwave.delivery.ratelimit``: in Redis, shared by
+every process, when there is one; in the process on the embedded default (one beat). The bucket
+holds an hour's requests and refills continuously, so no hour ever sees more than its allowance
+plus what refilled during it.
 """
 
 from __future__ import annotations
 
-import threading
-import time
-from typing import Protocol
+from actionwave.delivery.ratelimit import LocalRateLimiter, RateLimiter
 
-import redis
+BUCKET = "congress.gov"
 
 
-class RequestBudget(Protocol):
-    def take(self) -> float | None:
-        """Spend one request. Returns None if allowed, else seconds until the budget refills."""
-        ...
+class RequestBudget:
+    """``per_hour`` requests an hour from ``limiter`` (default: one in this process)."""
 
-
-def _hour_window(now: float) -> tuple[int, float]:
-    hour = int(now // 3600)
-    return hour, (hour + 1) * 3600 - now
-
-
-class LocalBudget:
-    """Counts requests in this process, per clock hour. Thread-safe."""
-
-    def __init__(self, per_hour: int) -> None:
+    def __init__(self, per_hour: int, limiter: RateLimiter | None = None) -> None:
         self.per_hour = per_hour
-        self._lock = threading.Lock()
-        self._hour = -1
-        self._used = 0
+        self.limiter = limiter or LocalRateLimiter()
 
     def take(self) -> float | None:
-        hour, left = _hour_window(time.time())
-        with self._lock:
-            if hour != self._hour:
-                self._hour, self._used = hour, 0
-            if self._used >= self.per_hour:
-                return left
-            self._used += 1
-            return None
-
-
-class RedisBudget:
-    """Counts requests in Redis under ``<prefix>:congress-budget:<hour>`` (expires after 2 h)."""
-
-    def __init__(self, client: redis.Redis, prefix: str, per_hour: int) -> None:
-        self.client = client
-        self.prefix = prefix
-        self.per_hour = per_hour
-
-    def take(self) -> float | None:
-        hour, left = _hour_window(time.time())
-        key = f"{self.prefix}:congress-budget:{hour}"
-        pipe = self.client.pipeline()
-        pipe.incr(key)
-        pipe.expire(key, 7200)
-        used, _ = pipe.execute()
-        return left if int(used) > self.per_hour else None
+        """Spend one request. Returns None if allowed, else seconds until one is there again."""
+        wait = self.limiter.take(BUCKET, self.per_hour / 60, burst=max(1, self.per_hour))
+        return wait or None

@@ -5,8 +5,7 @@ that ends when nothing is left. Every batch of resolved actions and every sweep 
 Unbounded, a launch's hundreds of resolved batches started hundreds of drainers: each claimed a
 sliver of the backlog and queued itself again, and each ended with a run that found nothing, so
 the queue filled with redundant tasks, each a claim query, in front of the resolution work
-(measured 2026-12-02 in ``bench/launch.py``: several hundred runs that sent nothing in the last
-seconds of a catch-up, still running into the next wave of submissions).
+(docs/performance.md).
 
 A drainer holds a slot with an expiry, renewed at each of its runs and freed when it ends. A
 drainer whose worker died loses its slot when the slot expires (a run waits in the queue, so the
@@ -24,6 +23,7 @@ from typing import Protocol
 import redis
 
 from actionwave.config import Settings
+from actionwave.redis_clients import redis_client
 
 # KEYS: the channel's slots (a sorted set: drainer -> expiry in ms). ARGV: limit, ttl ms, drainer.
 _START = """
@@ -118,7 +118,6 @@ def make_drainers(settings: Settings) -> Drainers:
     ttl = 2 * settings.delivery_lease_seconds
     settings.require_redis("drainer slots")
     if settings.redis_url:
-        client = redis.Redis.from_url(settings.redis_url, socket_timeout=5,
-                                      socket_connect_timeout=5)
-        return RedisDrainers(client, settings.namespace, settings.delivery_drainers, ttl)
+        return RedisDrainers(redis_client(settings.redis_url), settings.namespace,
+                             settings.delivery_drainers, ttl)
     return LocalDrainers(settings.delivery_drainers, ttl)

@@ -19,6 +19,7 @@ from typing import Protocol
 import redis
 
 from actionwave.config import Settings
+from actionwave.redis_clients import redis_client
 
 # KEYS: bucket, pause, for each bucket. ARGV: tokens per second, burst, cost, key ttl ms, for each.
 # Returns for each bucket "0" when the tokens were taken, else the seconds to wait (nothing taken).
@@ -153,7 +154,6 @@ def make_rate_limiter(settings: Settings, timeout: float = 5.0) -> RateLimiter:
     """
     settings.require_redis("rate limits")
     if settings.redis_url:
-        client = redis.Redis.from_url(settings.redis_url, socket_timeout=timeout,
-                                      socket_connect_timeout=timeout)
-        return RedisRateLimiter(client, settings.namespace, settings.ratelimit_burst)
+        return RedisRateLimiter(redis_client(settings.redis_url, timeout), settings.namespace,
+                                settings.ratelimit_burst)
     return LocalRateLimiter(settings.ratelimit_burst)

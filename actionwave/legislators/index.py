@@ -183,8 +183,7 @@ class IndexCache:
         if self._index is None or self._index.snapshot_id != snapshot_id:
             self._index = load_index(session)
             # It lives as long as its snapshot: out of the garbage collector's sight, its
-            # ~136,000 objects no longer lengthen every full pass (45 to 73 ms each, idle). ZIP
-            # lookups straight to gunicorn, five alternated rounds (2026-11-29): p99.9 43.3 ms
-            # before, 33.2 after; max 56.9 and 37.4. An index replaced later is still freed: it
-            # holds no reference cycles, so reference counting takes it.
+            # ~136,000 objects no longer lengthen every full pass (docs/performance.md). An
+            # index replaced later is still freed: it holds no reference cycles, so reference
+            # counting takes it.
             gc.freeze()

@@ -37,8 +37,8 @@ EPOCH = date(1970, 1, 1)
 
 class _TokenSerializer(URLSafeSerializer):
     """``URLSafeSerializer`` without its attempt to compress: setting up a compressor for each
-    token took ~7% of a worker's time on launch day (py-spy, 2026-11-29); four threads making
-    tokens spent 19-22 µs of CPU on each with it, 8.5-9.5 without. No supporter id
+    token is a visible share of a worker's time on launch day (docs/performance.md). No
+    supporter id
     below a trillion gets shorter under zlib (its header and checksum alone are 6 bytes), so the
     tokens are the very same. Reading is unchanged: it takes either form."""
 

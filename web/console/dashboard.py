@@ -7,12 +7,12 @@ import logging
 import redis
 from flask import render_template, request
 
+from actionwave.metrics import queue_depth
 from actionwave.reports import (
     FUNNEL,
     DashboardNumbers,
     dashboard_numbers,
     messages_by_kind,
-    queue_depth,
 )
 from actionwave.social.x_poster import XPoster, make_poster
 from web.console import bp
