@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from actionwave.channels import Mailer
 from actionwave.config import Settings
-from actionwave.db import PostgresOptions, make_engine, make_session_factory
+from actionwave.db import PostgresOptions, make_engine, make_session_factory, reads_first
 
 if TYPE_CHECKING:
     from actionwave.bill.budget import RequestBudget
@@ -40,6 +40,12 @@ class Services:
     @cached_property
     def session_factory(self) -> sessionmaker[Session]:
         return make_session_factory(self.engine)
+
+    @cached_property
+    def request_session_factory(self) -> sessionmaker[Session]:
+        """Sessions for web requests: on SQLite they take the write lock only when they first
+        write (``actionwave.db.reads_first``)."""
+        return make_session_factory(reads_first(self.engine))
 
     @cached_property
     def submissions(self) -> SubmissionStore:
@@ -115,6 +121,9 @@ class Services:
 
     def session(self) -> Session:
         return self.session_factory()
+
+    def request_session(self) -> Session:
+        return self.request_session_factory()
 
     def close(self) -> None:
         if "submissions" in self.__dict__:

@@ -11,14 +11,13 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, render_template, request
 from itsdangerous import BadSignature, URLSafeTimedSerializer
-from werkzeug.wrappers import Response
 
 from actionwave.messages.page import page_messages
 from web.context import db, services
 from web.csrf import FIELD as CSRF_FIELD
 from web.i18n import locale
 from web.legislators import lookup_for_page
-from web.public import accept_form, load_campaign, looked_up, page_context
+from web.public import FormAnswer, accept_form, load_campaign, looked_up, page_context
 from web.security import embeddable
 
 bp = Blueprint("embed", __name__, url_prefix="/embed")
@@ -59,7 +58,7 @@ def campaign_page(slug: str) -> str:
 
 @bp.post("/c/<slug>/act")
 @embeddable
-def submit_form(slug: str) -> Response | tuple[str, int]:
+def submit_form(slug: str) -> FormAnswer:
     return accept_form(slug, lambda: check_form_token(slug), "embed.thanks",
                        csrf_token=form_token(slug), **LAYOUT)
 

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, abort, g, redirect, render_template, request, url_for
 from sqlalchemy import select
+from sqlalchemy.exc import DBAPIError
 from werkzeug.wrappers import Response
 
+from actionwave.batching import BatchTimeout
 from actionwave.cwc.message import PREFIXES
 from actionwave.health import readiness
 from actionwave.intake import (
@@ -26,10 +29,14 @@ from web.api import ip_hash
 from web.context import db, services
 from web.csrf import FIELD as CSRF_FIELD
 from web.csrf import check_csrf, csrf_token
+from web.errors import RETRY_AFTER_SECONDS
 from web.i18n import locale
 from web.legislators import lookup_for_page
 
+log = logging.getLogger(__name__)
 bp = Blueprint("public", __name__)
+# A form post's answer: a redirect, or the page again with a status (and headers).
+FormAnswer = Response | tuple[str, int] | tuple[str, int, dict[str, str]]
 
 
 @bp.get("/healthz")
@@ -98,12 +105,12 @@ def looked_up(lookup: dict[str, Any] | None) -> list[dict[str, Any]]:
 
 
 @bp.post("/c/<slug>/act")
-def submit_form(slug: str) -> Response | tuple[str, int]:
+def submit_form(slug: str) -> FormAnswer:
     return accept_form(slug, check_csrf, "public.thanks")
 
 
 def accept_form(slug: str, check_token: Callable[[], None], thanks_endpoint: str,
-                **layout: Any) -> Response | tuple[str, int]:
+                **layout: Any) -> FormAnswer:
     """The no-JavaScript form post, for the campaign page and its embeddable copy: store the
     submission and go to the thanks page, or show the page again with the error by its field."""
     campaign = load_campaign(slug)
@@ -122,6 +129,12 @@ def accept_form(slug: str, check_token: Callable[[], None], thanks_endpoint: str
     except FieldError as exc:
         context = page_context(campaign, form=request.form, error=exc, **layout)
         return render_template("campaign.html", **context), exc.status
+    except (DBAPIError, BatchTimeout) as exc:
+        # Nothing was stored: the page comes back with everything typed, to send again.
+        log.error("submission not stored: %s", type(getattr(exc, "orig", None) or exc).__name__)
+        context = page_context(campaign, form=request.form, unavailable=True, **layout)
+        return (render_template("campaign.html", **context), 503,
+                {"Retry-After": str(RETRY_AFTER_SECONDS)})
     except UnknownCampaign:
         abort(404)
     return redirect(url_for(thanks_endpoint, slug=slug, action=submission.action_id,
