@@ -442,9 +442,12 @@ def action_status(session: Session, action_id: uuid.UUID) -> dict[str, Any] | No
     for channel, state in rows:
         deliveries.setdefault(channel, {}).setdefault(state, 0)
         deliveries[channel][state] += 1
+    status = action.status
+    if status == "delivering" and not any(state in ("pending", "sending") for _, state in rows):
+        status = "done"  # nothing left to carry: every delivery is sent, failed or dead
     return {
         "id": str(action.id),
-        "status": action.status,
+        "status": status,
         "created_at": action.created_at.isoformat(),
         "resolved_at": action.resolved_at.isoformat() if action.resolved_at else None,
         "targets": [

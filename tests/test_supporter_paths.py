@@ -73,7 +73,19 @@ def test_form_without_javascript_is_stored_and_thanked(client: FlaskClient, stor
     assert response.status_code == 302, response.get_data(as_text=True)[:2000]
     assert f"{prefix}/c/{SLUG}/thanks?action=" in response.headers["Location"]
     assert stored_message(store, email) == FORM["message"]
-    assert client.get(response.headers["Location"]).status_code == 200
+    thanks = client.get(response.headers["Location"])
+    assert thanks.status_code == 200
+    page = thanks.get_data(as_text=True)
+    # No channel of ours reaches Wyoming's offices by default: the page says so, per legislator,
+    # with the message to paste and the phones to call; no promise of delivery.
+    assert page.count("Your turn: no channel of ours") == 3
+    assert FORM["message"] in page and "202-225-2311" in page
+    assert "Delivered to the office" not in page
+    action = re.search(r"action=([0-9a-f-]+)", response.headers["Location"]).group(1)
+    status = client.get(f"/c/{SLUG}/status/{action}?lang=zh-Hant")
+    assert status.status_code == 200 and "text/html" in status.content_type
+    assert "您的訊息進度" in status.get_data(as_text=True)
+    assert client.get(f"/api/v1/actions/{action}").is_json
 
 
 def test_json_api_is_stored(client: FlaskClient, store: Services):  # noqa: F811

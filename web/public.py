@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -22,7 +23,9 @@ from actionwave.intake import (
     cwc_fields_needed,
     parse_action_form,
 )
+from actionwave.legislators.index import NoSnapshot
 from actionwave.mail.consent import consent_text
+from actionwave.messages.outcome import Outcome, message_outcome
 from actionwave.messages.page import page_messages
 from actionwave.models import Campaign
 from web.api import ip_hash
@@ -91,7 +94,8 @@ def page_context(campaign: Campaign, **extra: Any) -> dict[str, Any]:
 def campaign_page(slug: str) -> str:
     campaign = load_campaign(slug)
     lookup = lookup_for_page(request.args)
-    messages = page_messages(db(), services().settings, campaign, looked_up(lookup), locale())
+    messages = page_messages(db(), services().settings, campaign, looked_up(lookup), locale(),
+                             zip_code=looked_up_zip(lookup))
     return render_template("campaign.html", **page_context(
         campaign, form=request.args, lookup=lookup, messages=messages))
 
@@ -102,6 +106,10 @@ def looked_up(lookup: dict[str, Any] | None) -> list[dict[str, Any]]:
     # A ZIP split between districts: no representative is certain until one is chosen.
     representatives = [] if answer.get("ambiguous") else answer.get("representatives", [])
     return [*answer.get("senators", []), *representatives]
+
+
+def looked_up_zip(lookup: dict[str, Any] | None) -> str | None:
+    return ((lookup or {}).get("answer") or {}).get("zip")
 
 
 @bp.post("/c/<slug>/act")
@@ -144,5 +152,34 @@ def accept_form(slug: str, check_token: Callable[[], None], thanks_endpoint: str
 @bp.get("/c/<slug>/thanks")
 def thanks(slug: str) -> str:
     campaign = load_campaign(slug)
-    return render_template("thanks.html", **page_context(campaign,
-                                                         action_id=request.args.get("action")))
+    return render_template("thanks.html", **page_context(
+        campaign, action_id=request.args.get("action"),
+        outcome=outcome_of(request.args.get("action"), campaign)))
+
+
+@bp.get("/c/<slug>/status/<action_id>")
+def status_page(slug: str, action_id: str) -> str:
+    """The status of one message, for people: one line per legislator (JSON: the API's
+    ``/api/v1/actions/<id>``)."""
+    campaign = load_campaign(slug)
+    outcome = outcome_of(action_id, campaign)
+    if outcome is None:
+        abort(404)
+    return render_template("status.html", **page_context(campaign, outcome=outcome,
+                                                         action_id=action_id))
+
+
+def outcome_of(action_id: str | None, campaign: Campaign) -> Outcome | None:
+    """The outcome of an action of ``campaign`` (None for a missing or foreign id)."""
+    try:
+        parsed = uuid.UUID(action_id or "")
+    except ValueError:
+        return None
+    try:
+        index = services().legislators.get(db())
+    except NoSnapshot:
+        index = None
+    outcome = message_outcome(db(), services().settings, index, parsed)
+    if outcome is None or outcome.campaign.id != campaign.id:
+        return None
+    return outcome
