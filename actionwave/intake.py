@@ -27,6 +27,7 @@ from actionwave.cwc.client import CwcClient
 from actionwave.cwc.grammar import FIELDS as CWC_FIELDS
 from actionwave.cwc.message import PREFIXES
 from actionwave.db import dialect_insert
+from actionwave.legislators.index import ZipIndex
 from actionwave.mail.consent import consent_text
 from actionwave.models import (
     LOCALES,
@@ -74,11 +75,14 @@ ACCEPTED_TOPIC = "action.accepted"
 class FieldError(ValueError):
     """A submitted field is missing or invalid. ``status`` is the HTTP status to answer with."""
 
-    def __init__(self, field: str, message: str, status: int = 422) -> None:
+    def __init__(self, field: str, message: str, status: int = 422,
+                 key: str | None = None) -> None:
         super().__init__(f"{field}: {message}")
         self.field = field
         self.message = message
         self.status = status
+        # The interface string that says it to a supporter in their language, if there is one.
+        self.key = key
 
 
 class UnknownCampaign(LookupError):
@@ -152,6 +156,23 @@ def parse_action_form(data: Mapping[str, Any], *, cwc: bool = False) -> ActionFo
         _check_cwc_fields(values)
     honeypot = data.get(HONEYPOT)
     return ActionForm(**values, honeypot_filled=bool(honeypot and str(honeypot).strip()))
+
+
+def check_district(index: ZipIndex, form: ActionForm) -> None:
+    """Refuse a chosen district that is not one of the submitted ZIP's (nor of the given state):
+    a choice made for an earlier lookup must not travel with a new ZIP. Raises ``FieldError``
+    on ``district``. A ZIP the crosswalk does not know is left to the resolution, which asks
+    for the street address."""
+    if form.district is None:
+        return
+    answer = index.answer(form.zip)
+    if answer is None:
+        return
+    if not any(seat["district"] == form.district and form.state in (None, seat["state"])
+               for seat in answer["districts"]):
+        raise FieldError("district", f"district {form.district} is not a district of ZIP "
+                         f"{form.zip}; look up the ZIP again and choose",
+                         key="error_district_not_in_zip")
 
 
 def _check_cwc_fields(values: Mapping[str, Any]) -> None:

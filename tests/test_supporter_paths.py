@@ -132,3 +132,26 @@ def test_form_kept_when_the_database_cannot_store_it(services: Services, setting
     assert 'role="alert"' in body and "send again" in body
     for typed in ("Mei", "Chan", "kept@example.org", FORM["message"]):
         assert typed in body
+
+
+@pytest.mark.parametrize("locale,words", [("en", "belongs to an earlier lookup"),
+                                          ("zh-Hant", "不屬於郵遞區號 94103")])
+def test_a_district_chosen_for_another_zip_is_refused_by_its_field(
+        client: FlaskClient, store: Services, locale: str, words: str):  # noqa: F811
+    """NY-12 was chosen for 10001; then the supporter looked up 94103 (San Francisco)."""
+    page = client.get(f"/c/{SLUG}?zip=10001&district=12&lang={locale}").get_data(as_text=True)
+    response = timed_post(client, f"/c/{SLUG}/act", data={
+        **FORM, "zip": "94103", "district": "12", "locale": locale, "email": "split@example.org",
+        "csrf_token": token_of(page)})
+    assert response.status_code == 422
+    body = response.get_data(as_text=True)
+    assert words in body and 'role="alert"' in body
+    assert 'name="district" id="chosen-district" value=""' in body  # chosen again, not kept
+    assert FORM["message"] in body
+    assert stored_message(store, "split@example.org") is None
+    api = client.post(f"/api/v1/campaigns/{SLUG}/actions",
+                      json={**FORM, "zip": "94103", "district": "12", "email": "s@example.org"})
+    assert api.status_code == 422 and api.get_json()["error"]["field"] == "district"
+    ok = client.post(f"/api/v1/campaigns/{SLUG}/actions",
+                     json={**FORM, "zip": "10001", "district": "12", "email": "s@example.org"})
+    assert ok.status_code == 202

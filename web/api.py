@@ -10,13 +10,16 @@ from flask import Blueprint, Response, g, jsonify, request, url_for
 from sqlalchemy import select
 
 from actionwave.intake import (
+    ActionForm,
     FieldError,
     UnknownCampaign,
     accept_submission,
     action_status,
+    check_district,
     cwc_fields_needed,
     parse_action_form,
 )
+from actionwave.legislators.index import NoSnapshot
 from actionwave.models import Campaign
 from web.context import db, services
 from web.errors import error_response
@@ -54,6 +57,17 @@ def ip_hash() -> str:
     return g.ip_hash
 
 
+def check_district_of(form: ActionForm) -> None:
+    """``intake.check_district`` against this process's index, read in the request's session
+    (no lock held on SQLite); skipped before any data sync, when the resolution says what is
+    missing."""
+    try:
+        index = services().legislators.get(db())
+    except NoSnapshot:
+        return
+    check_district(index, form)
+
+
 def cwc_fields(slug: str) -> bool:
     """Whether this campaign's supporters must give what CWC requires: read only with CWC
     configured, in a session closed before the submission is written."""
@@ -72,6 +86,7 @@ def submit_action(slug: str) -> tuple[Response, int]:
         if form.honeypot_filled:
             g.intake_outcome = "honeypot"
             return _accepted(uuid.uuid4(), "accepted")  # a bot: look accepted, store nothing
+        check_district_of(form)
         submission = accept_submission(services().submissions, slug, form, ip_hash=ip_hash())
         g.intake_outcome = "accepted" if submission.created else "duplicate"
         g.action_id = str(submission.action_id)

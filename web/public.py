@@ -28,7 +28,7 @@ from actionwave.mail.consent import consent_text
 from actionwave.messages.outcome import Outcome, message_outcome
 from actionwave.messages.page import page_messages
 from actionwave.models import Campaign
-from web.api import ip_hash
+from web.api import check_district_of, ip_hash
 from web.context import db, services
 from web.csrf import FIELD as CSRF_FIELD
 from web.csrf import check_csrf, csrf_token
@@ -130,12 +130,16 @@ def accept_form(slug: str, check_token: Callable[[], None], thanks_endpoint: str
         if form.honeypot_filled:
             g.intake_outcome = "honeypot"
             return redirect(url_for(thanks_endpoint, slug=slug))
+        check_district_of(form)
         submission = accept_submission(services().submissions, slug, form, ip_hash=ip_hash(),
                                        source="form")
         g.intake_outcome = "accepted" if submission.created else "duplicate"
         g.action_id = str(submission.action_id)
     except FieldError as exc:
-        context = page_context(campaign, form=request.form, error=exc, **layout)
+        typed = request.form.to_dict()
+        if exc.field == "district":  # the choice belonged to another lookup: choose again
+            typed.pop("district", None)
+        context = page_context(campaign, form=typed, error=exc, **layout)
         return render_template("campaign.html", **context), exc.status
     except (DBAPIError, BatchTimeout) as exc:
         # Nothing was stored: the page comes back with everything typed, to send again.

@@ -18,11 +18,14 @@
     if (district) document.getElementById("chosen-district").value = district.value;
   }
 
+  // A new lookup is a new place: step 3 takes its ZIP (and address), and the district chosen for
+  // an earlier lookup goes (swap() took the new page's, empty until one is chosen).
   function fillStep3(params) {
     ["zip", "address"].forEach(function (name) {
       var field = document.getElementById(name);
-      if (field && !field.value && params.get(name)) field.value = params.get(name);
+      if (field && params.get(name)) field.value = params.get(name);
     });
+    if (!params.get("district")) document.getElementById("chosen-district").value = "";
   }
 
   function show(params) {
