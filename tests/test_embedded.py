@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -119,6 +120,17 @@ def test_up_takes_the_form_without_javascript_at_once(tmp_path: Path):
         action = urllib.parse.parse_qs(urllib.parse.urlsplit(response.url).query)["action"][0]
         wait_for(lambda: http_json(f"{base}/api/v1/actions/{action}")[1]["status"] != "accepted",
                  timeout=60, message="the embedded worker to process the form's action")
+        # The confirmation's links follow the port served (PUBLIC_URL unset), and carry the
+        # message with the phones to call.
+        mail = wait_for(lambda: next(iter((instance / "outbox").glob("*.eml")), None),
+                        timeout=60, message="the confirmation in instance/outbox")
+        text = mail.read_text()
+        assert f"http://127.0.0.1:{port}/u/" in text and ":5000/" not in text
+        assert "Typed on the embedded default." in text
+        # The supporter's state, derived from the ZIP when the action was resolved, is stored.
+        with sqlite3.connect(instance / "actionwave.db") as db:
+            assert db.execute("SELECT state FROM supporters WHERE email = 'form@example.org'"
+                              ).fetchone() == ("WY",)
     finally:
         up.send_signal(signal.SIGTERM)
         up.wait(timeout=30)
