@@ -192,3 +192,27 @@ def test_switching_language_keeps_the_lookup_and_what_was_typed(browser, up: str
         assert small == []
     finally:
         context.close()
+
+
+@pytest.mark.parametrize("size,locale,js", [("phone", "en", False), ("desktop", "zh-Hant", True)])
+def test_call_them_and_say_i_called(browser, up: str, size: str, locale: str, js: bool):
+    name = f"{size}-{locale}-{'js' if js else 'nojs'}-call"
+    context, page = new_page(browser, size, js)
+    try:
+        page.goto(f"{up}/c/{SLUG}?lang={locale}&zip=82001")
+        page.fill("#first_name", "Mei")
+        page.fill("#last_name", "Chan")
+        page.fill("#email", f"{name}@example.org".lower())
+        page.click("form.act button[type=submit]")
+        page.wait_for_url(re.compile(r".*/thanks\?action="))
+        call = page.locator("details.call").first
+        call.locator("summary").click()
+        assert "H.R. 2661" in call.inner_text()  # the call script
+        assert call.locator("a[href^='tel:']").count() == 0  # phones are on the line above
+        shot(page, f"{name}-1-script")
+        call.locator("button[type=submit]").click()
+        page.wait_for_url(re.compile(r".*/status/"))
+        assert page.locator("p.called").count() == 1
+        shot(page, f"{name}-2-called")
+    finally:
+        context.close()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import time
+import uuid
 from collections.abc import Iterator
 
 import pytest
@@ -155,3 +156,27 @@ def test_a_district_chosen_for_another_zip_is_refused_by_its_field(
     ok = client.post(f"/api/v1/campaigns/{SLUG}/actions",
                      json={**FORM, "zip": "10001", "district": "12", "email": "s@example.org"})
     assert ok.status_code == 202
+
+
+def test_i_called_is_recorded_once_and_counted(client: FlaskClient, store: Services):  # noqa: F811
+    from actionwave.calls.services import count_calls
+
+    page = client.get(f"/c/{SLUG}?lang=zh-Hant").get_data(as_text=True)
+    response = timed_post(client, f"/c/{SLUG}/act", data={
+        **FORM, "locale": "zh-Hant", "email": "caller@example.org", "csrf_token": token_of(page)})
+    thanks = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "致電這個辦公室" in thanks and "H.R. 2661" in thanks  # the call script, in Chinese
+    action = re.search(r"action=([0-9a-f-]+)", response.headers["Location"]).group(1)
+    for _ in range(2):  # pressed twice: one call
+        called = client.post(f"/c/{SLUG}/status/{action}/called", data={
+            "bioguide_id": "H001096", "locale": "zh-Hant", "csrf_token": token_of(thanks)})
+        assert called.status_code == 303 and "lang=zh-Hant" in called.headers["Location"]
+    status = client.get(called.headers["Location"]).get_data(as_text=True)
+    assert status.count("您的來電已記錄") == 1
+    refused = client.post(f"/c/{SLUG}/status/{action}/called", data={
+        "bioguide_id": "S000522", "csrf_token": token_of(thanks)})  # New Jersey's, not theirs
+    assert refused.status_code == 400
+    with store.session() as session:
+        campaign_id = session.scalar(select(Action.campaign_id).where(
+            Action.id == uuid.UUID(action)))
+        assert count_calls(session, campaign_id) == 1

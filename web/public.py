@@ -13,6 +13,8 @@ from sqlalchemy.exc import DBAPIError
 from werkzeug.wrappers import Response
 
 from actionwave.batching import BatchTimeout
+from actionwave.calls.services import NotCallable
+from actionwave.calls.services import record_call as record_call_of
 from actionwave.cwc.message import PREFIXES
 from actionwave.health import readiness
 from actionwave.intake import (
@@ -171,6 +173,23 @@ def status_page(slug: str, action_id: str) -> str:
         abort(404)
     return render_template("status.html", **page_context(campaign, outcome=outcome,
                                                          action_id=action_id))
+
+
+@bp.post("/c/<slug>/status/<action_id>/called")
+def record_call(slug: str, action_id: str) -> Response:
+    """"I called": the supporter reports a call to one office; works without JavaScript."""
+    campaign = load_campaign(slug)
+    check_csrf()
+    outcome = outcome_of(action_id, campaign)
+    if outcome is None:
+        abort(404)
+    try:
+        record_call_of(db(), outcome.action.id, request.form.get("bioguide_id", ""),
+                       {reach.choice.legislator.bioguide_id for reach, _ in outcome.lines})
+    except NotCallable:
+        abort(400, description="bioguide_id: not a legislator of this message")
+    return redirect(url_for("public.status_page", slug=slug, action_id=action_id,
+                            lang=locale()), code=303)
 
 
 def outcome_of(action_id: str | None, campaign: Campaign) -> Outcome | None:

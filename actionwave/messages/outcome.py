@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from actionwave.calls.services import calls_of
 from actionwave.config import Settings
 from actionwave.legislators.index import ZipIndex
 from actionwave.legislators.lookup import ZipNotFound, find_legislators
@@ -32,6 +33,8 @@ class Outcome:
     lines: list[tuple[Reach, str | None]]
     letters: dict[str, str]
     resolved: bool
+    # The offices the supporter reported calling ("I called").
+    called: frozenset[str] = frozenset()
 
 
 def delivery_state(states: list[tuple[str, int]]) -> str:
@@ -64,8 +67,9 @@ def message_outcome(session: Session, settings: Settings, index: ZipIndex | None
               else _looked_up(index, supporter, action, campaign.target_chambers or []))
     messages = page_messages(session, settings, campaign, people, action.locale,
                              zip_code=supporter.zip, personal=action.message or "")
+    called = frozenset(calls_of(session, action_id))
     if messages is None:
-        return Outcome(action, campaign, [], {}, resolved)
+        return Outcome(action, campaign, [], {}, resolved, called)
     by_target: dict[str, list[tuple[str, int]]] = {}
     channels: dict[str, set[str]] = {}
     if resolved:
@@ -86,7 +90,7 @@ def message_outcome(session: Session, settings: Settings, index: ZipIndex | None
             lines.append((replace(reach, delivered=True), delivery_state(by_target[bioguide])))
         else:
             lines.append((replace(reach, delivered=False), "your_turn"))
-    return Outcome(action, campaign, lines, messages.letters, resolved)
+    return Outcome(action, campaign, lines, messages.letters, resolved, called)
 
 
 def _looked_up(index: ZipIndex | None, supporter: Supporter, action: Action,
