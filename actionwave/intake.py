@@ -14,7 +14,7 @@ import json
 import re
 import unicodedata
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -258,22 +258,6 @@ class SubmissionStore(Protocol):
     def store(self, row: dict[str, Any]) -> Submission | None: ...
 
     def close(self) -> None: ...
-
-
-class SessionStore:
-    """A ``SubmissionStore`` that commits each row in a session of its own (SQLite)."""
-
-    def __init__(self, session_factory: Callable[[], Session]) -> None:
-        self.session_factory = session_factory
-
-    def store(self, row: dict[str, Any]) -> Submission | None:
-        with self.session_factory() as session:
-            [submission] = store_submissions(session.connection(), [row])
-            session.commit()
-            return submission
-
-    def close(self) -> None:
-        """Nothing to let go of: each row had a session of its own."""
 
 
 def accept_submission(store: SubmissionStore, campaign_slug: str, form: ActionForm, *,

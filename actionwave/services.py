@@ -49,14 +49,13 @@ class Services:
 
     @cached_property
     def submissions(self) -> SubmissionStore:
-        """Where the web intake stores submissions: group commit on PostgreSQL
-        (``actionwave.group_commit``), a session per submission on SQLite."""
-        from actionwave.group_commit import GroupCommitWriter
-        from actionwave.intake import SessionStore
+        """Where the web intake stores submissions: the submissions of concurrent requests in one
+        commit (``actionwave.group_commit``), on PostgreSQL and on SQLite."""
+        from actionwave.group_commit import GroupCommitWriter, SqliteGroupCommit
 
         if self.engine.dialect.name == "postgresql":
             return GroupCommitWriter(self.engine)
-        return SessionStore(self.session_factory)
+        return SqliteGroupCommit(self.session_factory)
 
     @cached_property
     def mailer(self) -> Mailer:
