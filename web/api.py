@@ -58,11 +58,15 @@ def ip_hash() -> str:
 
 
 def check_district_of(form: ActionForm) -> None:
-    """``intake.check_district`` against this process's index, read in the request's session
-    (no lock held on SQLite); skipped before any data sync, when the resolution says what is
-    missing."""
+    """``intake.check_district`` against this process's index; skipped before any data sync,
+    when the resolution says what is missing. A check of the current snapshot (every few
+    seconds) reads in a session of its own, closed at once: nothing is held while the
+    submission is stored, and on SQLite it takes no lock (``Services.request_session``)."""
+    if form.district is None:
+        return
     try:
-        index = services().legislators.get(db())
+        with services().request_session() as session:
+            index = services().legislators.get(session)
     except NoSnapshot:
         return
     check_district(index, form)
