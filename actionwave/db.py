@@ -68,7 +68,8 @@ def make_engine(url: str, postgres: PostgresOptions | None = None, **kwargs: Any
             url, poolclass=NullPool, connect_args={"timeout": 30}, **kwargs
         )
         event.listen(engine, "connect", _sqlite_pragmas)
-        event.listen(engine, "begin", _sqlite_begin_immediate)
+        event.listen(engine, "begin", _sqlite_begin)
+        event.listen(engine, "before_cursor_execute", _sqlite_write_on_demand)
         return engine
     postgres = postgres or PostgresOptions()
     return create_engine(
@@ -89,9 +90,47 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def _sqlite_begin_immediate(connection: Any) -> None:
+# A connection with this execution option (``reads_first``) begins its transactions as readers.
+READS_FIRST = "sqlite_reads_first"
+_READING = "sqlite_reading"
+_READ_KEYWORDS = ("SELECT", "PRAGMA", "EXPLAIN")
+
+
+def _sqlite_begin(connection: Any) -> None:
+    if connection.get_execution_options().get(READS_FIRST):
+        # A reader in WAL mode neither waits for nor blocks the writer.
+        connection.exec_driver_sql("BEGIN DEFERRED")
+        connection.info[_READING] = True
+        return
     # Take the write lock at BEGIN: two writers never deadlock upgrading a read lock.
     connection.exec_driver_sql("BEGIN IMMEDIATE")
+    connection.info[_READING] = False
+
+
+def _sqlite_write_on_demand(connection: Any, cursor: Any, statement: str, _parameters: Any,
+                            _context: Any, _executemany: bool) -> None:
+    """In a ``reads_first`` transaction, the first statement that writes ends the read and takes
+    the write lock (``BEGIN IMMEDIATE``) before it runs. SQLite would otherwise upgrade the read
+    in place, and answer "database is locked" at once when another connection wrote since the
+    read began. What was read stays as read; each statement sees the latest commit, as under
+    PostgreSQL's READ COMMITTED, which the code is written for."""
+    if not connection.info.get(_READING):
+        return
+    if statement.lstrip().split(None, 1)[0].upper() in _READ_KEYWORDS:
+        return
+    cursor.execute("COMMIT")
+    cursor.execute("BEGIN IMMEDIATE")
+    connection.info[_READING] = False
+
+
+def reads_first(engine: Engine) -> Engine:
+    """``engine`` whose transactions hold no lock until they first write (on SQLite; the same
+    engine elsewhere). For web requests: a page that only reads never waits for a worker's write,
+    and a request never holds the write lock while it waits for something else, such as a second
+    connection that stores a submission."""
+    if engine.dialect.name != "sqlite":
+        return engine
+    return engine.execution_options(**{READS_FIRST: True})
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

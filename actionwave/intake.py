@@ -14,7 +14,7 @@ import hmac
 import re
 import unicodedata
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -26,6 +26,7 @@ from actionwave.config import Settings
 from actionwave.cwc.client import CwcClient
 from actionwave.cwc.grammar import FIELDS as CWC_FIELDS
 from actionwave.cwc.message import PREFIXES
+from actionwave.legislators.index import ZipIndex
 from actionwave.mail.consent import consent_text
 from actionwave.models import LOCALES, Action, Delivery
 from actionwave.submissions import Submission, store_submissions
@@ -56,11 +57,14 @@ FALSE = {"0", "false", "off", "no", ""}
 class FieldError(ValueError):
     """A submitted field is missing or invalid. ``status`` is the HTTP status to answer with."""
 
-    def __init__(self, field: str, message: str, status: int = 422) -> None:
+    def __init__(self, field: str, message: str, status: int = 422,
+                 key: str | None = None) -> None:
         super().__init__(f"{field}: {message}")
         self.field = field
         self.message = message
         self.status = status
+        # The interface string that says it to a supporter in their language, if there is one.
+        self.key = key
 
 
 class UnknownCampaign(LookupError):
@@ -134,6 +138,23 @@ def parse_action_form(data: Mapping[str, Any], *, cwc: bool = False) -> ActionFo
         _check_cwc_fields(values)
     honeypot = data.get(HONEYPOT)
     return ActionForm(**values, honeypot_filled=bool(honeypot and str(honeypot).strip()))
+
+
+def check_district(index: ZipIndex, form: ActionForm) -> None:
+    """Refuse a chosen district that is not one of the submitted ZIP's (nor of the given state):
+    a choice made for an earlier lookup must not travel with a new ZIP. Raises ``FieldError``
+    on ``district``. A ZIP the crosswalk does not know is left to the resolution, which asks
+    for the street address."""
+    if form.district is None:
+        return
+    answer = index.answer(form.zip)
+    if answer is None:
+        return
+    if not any(seat["district"] == form.district and form.state in (None, seat["state"])
+               for seat in answer["districts"]):
+        raise FieldError("district", f"district {form.district} is not a district of ZIP "
+                         f"{form.zip}; look up the ZIP again and choose",
+                         key="error_district_not_in_zip")
 
 
 def _check_cwc_fields(values: Mapping[str, Any]) -> None:
@@ -217,22 +238,6 @@ class SubmissionStore(Protocol):
     def close(self) -> None: ...
 
 
-class SessionStore:
-    """A ``SubmissionStore`` that commits each row in a session of its own (SQLite)."""
-
-    def __init__(self, session_factory: Callable[[], Session]) -> None:
-        self.session_factory = session_factory
-
-    def store(self, row: dict[str, Any]) -> Submission | None:
-        with self.session_factory() as session:
-            [submission] = store_submissions(session.connection(), [row])
-            session.commit()
-            return submission
-
-    def close(self) -> None:
-        """Nothing to let go of: each row had a session of its own."""
-
-
 def accept_submission(store: SubmissionStore, campaign_slug: str, form: ActionForm, *,
                       secret: str, ip_hash: str | None = None,
                       source: str = "api") -> Submission:
@@ -308,9 +313,12 @@ def action_status(session: Session, action_id: uuid.UUID) -> dict[str, Any] | No
     for channel, state in rows:
         deliveries.setdefault(channel, {}).setdefault(state, 0)
         deliveries[channel][state] += 1
+    status = action.status
+    if status == "delivering" and not any(state in ("pending", "sending") for _, state in rows):
+        status = "done"  # nothing left to carry: every delivery is sent, failed or dead
     return {
         "id": str(action.id),
-        "status": action.status,
+        "status": status,
         "created_at": action.created_at.isoformat(),
         "resolved_at": action.resolved_at.isoformat() if action.resolved_at else None,
         "targets": [

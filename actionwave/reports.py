@@ -13,6 +13,7 @@ from sqlalchemy import ColumnElement, Select, case, func, literal_column, select
 from sqlalchemy.orm import Session
 
 from actionwave.bill.models import BillStageTransition
+from actionwave.calls.services import count_calls
 from actionwave.mail.models import MailEvent
 from actionwave.models import Action, Delivery, Supporter
 
@@ -153,14 +154,15 @@ def delivery_channels(session: Session, campaign_id: int) -> list[str]:
                                 .order_by(Delivery.channel)))
 
 
-MESSAGE_KINDS = ("legislators", "supporters", "posts")
+MESSAGE_KINDS = ("legislators", "supporters", "posts", "calls")
 
 
 @dataclass(frozen=True)
 class KindCounts:
     """Messages of one kind by where they stand. ``kind``: ``legislators`` (supporters' letters
     to offices, by CWC or email), ``supporters`` (confirmations, wave and reminder mails) or
-    ``posts`` (the campaign's own announcements on X)."""
+    ``posts`` (the campaign's own announcements on X) or ``calls`` (calls supporters reported
+    making to offices; only ``sent`` counts them)."""
 
     kind: str
     sent: int = 0
@@ -182,7 +184,7 @@ def messages_by_kind(session: Session, campaign_id: int) -> list[KindCounts]:
     rows = [KindCounts(name, sent=states.get("sent", 0),
                        in_flight=states.get("pending", 0) + states.get("sending", 0),
                        failed=states.get("failed", 0), dead=states.get("dead", 0))
-            for name, states in found.items() if name != "posts"]
+            for name, states in found.items() if name not in ("posts", "calls")]
     posts = BillStageTransition
     announced = select(func.count()).where(posts.campaign_id == campaign_id,
                                             posts.history.is_(False))
@@ -191,4 +193,6 @@ def messages_by_kind(session: Session, campaign_id: int) -> list[KindCounts]:
                                                       posts.post_error.is_(None))),
         in_flight=_count(session, announced.where(posts.posted_at.is_(None))),
         dead=_count(session, announced.where(posts.post_error.is_not(None)))))
+    # Calls supporters reported making ("I called"): offices weigh them most.
+    rows.append(KindCounts("calls", sent=count_calls(session, campaign_id)))
     return rows

@@ -11,7 +11,7 @@ import sys
 import tempfile
 import time
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import click
@@ -101,8 +101,10 @@ def run_all(settings: Settings, host: str, port: int, campaign_file: Path | None
         "worker": [*me, "worker"],
         "beat": [*me, "beat"],
     }
-    # For people at a terminal: readable lines unless LOG_FORMAT says otherwise.
-    env = {**os.environ, "LOG_FORMAT": os.environ.get("LOG_FORMAT") or "text"}
+    # For people at a terminal: readable lines unless LOG_FORMAT says otherwise; links in mail
+    # and pages point at the port served, unless PUBLIC_URL says where the public reaches it.
+    env = {**os.environ, "LOG_FORMAT": os.environ.get("LOG_FORMAT") or "text",
+           "PUBLIC_URL": up_public_url(os.environ, host, port)}
     url = f"http://{host}:{port}"
     announced = False
 
@@ -167,6 +169,14 @@ def supervise(commands: dict[str, list[str]], env: dict[str, str],
     finally:
         stop_children(children)
     return 0
+
+
+def up_public_url(environ: Mapping[str, str], host: str, port: int) -> str:
+    """``PUBLIC_URL`` if set, else the address ``actionwave up`` serves on."""
+    if environ.get("PUBLIC_URL"):
+        return environ["PUBLIC_URL"]
+    shown = "127.0.0.1" if host in ("0.0.0.0", "") else host
+    return f"http://{shown}:{port}"
 
 
 def die_with_parent(parent: int) -> Callable[[], None]:

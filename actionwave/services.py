@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from actionwave.channels import Mailer
 from actionwave.config import Settings
-from actionwave.db import PostgresOptions, make_engine, make_session_factory
+from actionwave.db import PostgresOptions, make_engine, make_session_factory, reads_first
 
 if TYPE_CHECKING:
     from actionwave.bill.congress_api import BillSource
@@ -41,16 +41,21 @@ class Services:
         return make_session_factory(self.engine)
 
     @cached_property
+    def request_session_factory(self) -> sessionmaker[Session]:
+        """Sessions for web requests: on SQLite they take the write lock only when they first
+        write (``actionwave.db.reads_first``)."""
+        return make_session_factory(reads_first(self.engine))
+
+    @cached_property
     def submissions(self) -> SubmissionStore:
-        """Where the web intake stores submissions: group commit on PostgreSQL
-        (``actionwave.group_commit``), a session per submission on SQLite."""
-        from actionwave.group_commit import GroupCommitWriter
-        from actionwave.intake import SessionStore
+        """Where the web intake stores submissions: the submissions of concurrent requests in one
+        commit (``actionwave.group_commit``), on PostgreSQL and on SQLite."""
+        from actionwave.group_commit import GroupCommitWriter, SqliteGroupCommit
         from actionwave.metrics import INTAKE_BATCH_ROWS
 
         if self.engine.dialect.name == "postgresql":
             return GroupCommitWriter(self.engine, observe=INTAKE_BATCH_ROWS.observe)
-        return SessionStore(self.session_factory)
+        return SqliteGroupCommit(self.session_factory, observe=INTAKE_BATCH_ROWS.observe)
 
     @cached_property
     def mailer(self) -> Mailer:
@@ -109,6 +114,9 @@ class Services:
 
     def session(self) -> Session:
         return self.session_factory()
+
+    def request_session(self) -> Session:
+        return self.request_session_factory()
 
     def close(self) -> None:
         if "submissions" in self.__dict__:

@@ -34,7 +34,7 @@ def test_page_shows_the_three_steps_in_both_languages(page, live_server: str,
     assert len(headings) == 3
     page.goto(f"{live_server}/c/{campaign_slug}?lang=zh-Hant")
     assert page.locator("html").get_attribute("lang") == "zh-Hant"
-    assert "找出你的國會議員" in page.inner_text("main")
+    assert "找出您的國會議員" in page.inner_text("main")
 
 
 def test_form_without_javascript_reaches_a_real_worker(no_js_page, live_server: str,

@@ -81,8 +81,12 @@ def test_one_district_tweets_then_email_then_confirmation_in_the_outbox(  # type
     assert confirmation["Subject"] == "Thank you, Mei: your message on H.R. 2661"
     body = confirmation.get_content()
     assert "- Sen. John Barrasso: email to the office" in body
-    assert "- Sen. Cynthia M. Lummis: please also use the member's contact form" in body
-    assert "- Rep. Harriet M. Hageman: no online channel; please call the office" in body
+    assert "- Sen. Cynthia M. Lummis: your turn: we have no channel to this office, please " \
+           "send it yourself; use the member's contact form" in body
+    assert "- Rep. Harriet M. Hageman: your turn: we have no channel to this office, please " \
+           "send it yourself; no online channel is on record: please call the office; " \
+           "call the Washington office: 202-225-2311" in body
+    assert OWN_WORDS in body  # the message itself, to paste into a form
     unsubscribe = str(confirmation["List-Unsubscribe"])
     assert unsubscribe.startswith(f"<{settings.public_url.rstrip('/')}/u/")
     assert ">, <mailto:unsubscribe@" in unsubscribe

@@ -66,9 +66,11 @@ def test_confirmation_lists_whom_they_contacted_and_how(
     rows = plan(db_session, settings, act(db_session, campaign_slug))
     text = rows["confirmation"].payload["mail"]["text"]
     assert "- Sen. John Barrasso: email to the office" in text
-    assert ("- Sen. Cynthia M. Lummis: please also use the member's contact form: "
+    your_turn = "your turn: we have no channel to this office, please send it yourself"
+    assert (f"- Sen. Cynthia M. Lummis: {your_turn}; use the member's contact form: "
             "https://www.lummis.senate.gov/contact/contact-form/") in text
-    assert "- Rep. Harriet M. Hageman: no online channel; please call the office" in text
+    assert (f"- Rep. Harriet M. Hageman: {your_turn}; no online channel is on record: please "
+            "call the office; call the Washington office: 202-225-2311") in text
 
 
 def test_house_office_goes_through_cwc_with_the_parts_of_the_xml(
@@ -114,7 +116,8 @@ def test_a_real_two_letter_town_is_not_padded_the_office_gets_its_next_channel_a
         "fields": ["city"], "reason": "Constituent/City: at least 3 characters (has 2)"}
     text = rows["confirmation"].payload["mail"]["text"]
     assert ("- Rep. Harriet M. Hageman: not sent through the House's CWC system, which needs a "
-            "city or town name of at least 3 letters; no online channel; please call the "
+            "city or town name of at least 3 letters; your turn: we have no channel to this "
+            "office, please send it yourself; no online channel is on record: please call the "
             "office") in text
 
 

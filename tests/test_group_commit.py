@@ -138,3 +138,33 @@ def test_a_connection_that_died_between_batches_is_replaced_without_failing_a_re
     assert writer.store(row(campaign_slug, 1)).created
     assert counts(services) == (2, 2, 2)
     writer.close()
+
+
+def test_on_the_embedded_sqlite_concurrent_submissions_share_transactions(
+        tmp_path, campaign_slug: str):  # type: ignore[no-untyped-def]
+    """The embedded default's store: one BEGIN IMMEDIATE and one fsync for many submissions."""
+    from actionwave.campaigns import load_campaign
+    from actionwave.db import make_engine, make_session_factory
+    from actionwave.group_commit import SqliteGroupCommit
+    from actionwave.migrate import upgrade
+    from tests.conftest import CAMPAIGN_FILE
+
+    url = f"sqlite:///{tmp_path / 'actionwave.db'}"
+    upgrade(url)
+    engine = make_engine(url)
+    factory = make_session_factory(engine)
+    with factory() as session:
+        load_campaign(session, CAMPAIGN_FILE)
+    writer = SqliteGroupCommit(factory)
+    sizes: list[int] = []
+    writer.batcher.observe = sizes.append
+    rows = [row(campaign_slug, n % 20) for n in range(40)]  # every address twice
+
+    results = run_together(40, lambda n: writer.store(rows[n]))
+
+    assert not [r for r in results if isinstance(r, Exception)]
+    assert sum(r.created for r in results) == 20
+    with factory() as session:
+        assert session.scalar(select(func.count()).select_from(Action)) == 20
+    assert sum(sizes) == 40 and len(sizes) < 40
+    engine.dispose()

@@ -125,8 +125,10 @@ def test_unknown_zip_has_no_answer(index) -> None:
 def test_legislator_fields_are_the_published_shape(index) -> None:
     person = index.answer("60601")["representatives"][0]
     assert list(person) == ["bioguide_id", "name", "chamber", "party", "state", "district",
-                            "phone", "url", "contact_form", "twitter", "cwc_office"]
+                            "phone", "url", "contact_form", "twitter", "cwc_office", "offices"]
     assert person["cwc_office"] == "HIL07"
+    # District offices to call, from legislators-district-offices.yaml: city, ZIP and phone.
+    assert person["offices"] and set(person["offices"][0]) == {"city", "zip", "phone"}
 
 
 def test_index_cache_follows_the_current_snapshot_and_checks_it_rarely(services, index) -> None:

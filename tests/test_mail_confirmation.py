@@ -52,9 +52,25 @@ def test_confirmation_lists_whom_and_how(db_session: Session, settings: Settings
     assert mail is not None and mail.key == f"confirmation:{action.id}"
     assert mail.subject == "Thank you, Ann: your message on H.R. 2661"
     assert "Rep. Christopher H. Smith: message delivered to the office through" in mail.text
-    assert "Sen. Cory Booker: please also use the member's contact form: " \
+    assert "Sen. Cory Booker: your turn: we have no channel to this office, please send it " \
+           "yourself; use the member's contact form: " \
            "https://www.booker.senate.gov/contact" in mail.text
+    assert "Your message (to paste into a contact form):\n\n{{ my words }}" in mail.text
     assert f"{settings.public_url}/u/" in mail.text
+
+
+def test_confirmation_gives_the_phones_to_call(db_session: Session, settings: Settings) -> None:
+    action = acted(db_session)
+    senator = db_session.scalar(select(Target).where(Target.action_id == action.id,
+                                                     Target.chamber == "senate"))
+    senator.info = {**senator.info, "phone": "202-224-3224", "offices": [
+        {"city": "Camden", "zip": "08101", "phone": "856-338-8922"},
+        {"city": "Newark", "zip": "07102", "phone": "973-639-8700"}]}
+    db_session.commit()  # the supporter's ZIP is 08xxx: Camden is nearer than Newark
+    mail = build_confirmation(db_session, settings, action.id)
+    assert mail is not None
+    assert "call the Washington office: 202-224-3224; office in Camden: 856-338-8922" \
+        in mail.text
 
 
 def test_confirmation_has_one_click_unsubscribe_headers_for_its_campaign(

@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime
 from sqlalchemy import select
 
 from actionwave.bill.models import BillStageTransition
+from actionwave.calls.services import record_call
 from actionwave.models import Action, Campaign, Delivery, Supporter, Target
 from actionwave.reports import KindCounts, messages_by_kind
 from actionwave.services import Services
@@ -50,6 +51,9 @@ def add_messages(services: Services) -> None:
                                             action_date=date(2026, 1, 1), action_text=stage,
                                             posted_at=posted, post_error=error, history=history))
         session.commit()
+        # One call reported, twice ("I called" pressed again): one call.
+        assert record_call(session, action.id, "S000522", {"S000522"}) is True
+        assert record_call(session, action.id, "S000522", {"S000522"}) is False
 
 
 def test_letters_supporter_mails_and_posts_are_counted_apart(store: Services):  # noqa: F811
@@ -58,7 +62,8 @@ def test_letters_supporter_mails_and_posts_are_counted_apart(store: Services):  
         kinds = messages_by_kind(session, session.scalar(select(Campaign.id)))
     assert kinds == [KindCounts("legislators", sent=2, in_flight=1, dead=1),
                      KindCounts("supporters", sent=3, failed=1),
-                     KindCounts("posts", sent=1, in_flight=1, dead=1)]
+                     KindCounts("posts", sent=1, in_flight=1, dead=1),
+                     KindCounts("calls", sent=1)]
 
 
 def test_the_dashboard_shows_messages_by_kind(store: Services):  # noqa: F811
@@ -72,5 +77,7 @@ def test_the_dashboard_shows_messages_by_kind(store: Services):  # noqa: F811
     assert "Mails to supporters (confirmations, waves, reminders)" in page
     assert "(written to instance/posts/: no X credentials)" in page
     assert "sent (all kinds)" in page
+    assert ('<tr id="kind-calls"><th scope="row">Calls supporters made to offices</th>'
+            '\n        <td class="n">1</td>') in page
     chinese = client.get("/console/?lang=zh-Hant").get_data(as_text=True)
     assert "寄給議員的信（CWC、電郵）" in chinese

@@ -60,3 +60,12 @@ def test_a_child_whose_parent_died_before_it_was_tied_to_it_ends_before_running(
                             preexec_fn=die_with_parent(os.getpid()))
     assert tied.wait(timeout=10) == 0
     assert ran.exists()
+
+
+def test_up_links_follow_the_port_unless_public_url_is_set():
+    from actionwave.runner import up_public_url
+
+    assert up_public_url({}, "127.0.0.1", 8080) == "http://127.0.0.1:8080"
+    assert up_public_url({}, "0.0.0.0", 8080) == "http://127.0.0.1:8080"
+    assert up_public_url({"PUBLIC_URL": "https://act.example.org"}, "127.0.0.1", 8080) \
+        == "https://act.example.org"

@@ -91,13 +91,14 @@ def test_wave_mail_speaks_each_supporters_language_with_one_click_unsubscribe(
     assert english.subject == "Ada, H.R. 2661 needs your voice now"
     assert "Hello Ada," in english.text
     assert "introduce or support a Senate companion" in english.text  # the segment's chamber
-    assert f"Take action: {settings.public_url}/c/{campaign_slug}" in english.text
+    assert f"Take action: {settings.public_url}/c/{campaign_slug}?lang=en" in english.text
     assert f"Unsubscribe: {settings.public_url}/u/" in english.text
     assert english.headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     assert english.headers["List-Unsubscribe"].startswith(f"<{settings.public_url}/u/")
     assert english.key.startswith("wave:") and english.key.endswith(f":{ada}")
     assert chinese.subject.startswith("美玲，H.R. 2661") and "美玲 您好" in chinese.text
     assert "取消訂閱：" in chinese.text and "List-Unsubscribe" in chinese.headers
+    assert f"{settings.public_url}/c/{campaign_slug}?lang=zh-Hant" in chinese.text
 
 
 def test_supporter_who_unsubscribed_after_fan_out_is_never_mailed(

@@ -10,13 +10,16 @@ from flask import Blueprint, Response, g, jsonify, request, url_for
 from sqlalchemy import select
 
 from actionwave.intake import (
+    ActionForm,
     FieldError,
     UnknownCampaign,
     accept_submission,
     action_status,
+    check_district,
     cwc_fields_needed,
     parse_action_form,
 )
+from actionwave.legislators.index import NoSnapshot
 from actionwave.models import Campaign
 from web.context import db, services
 from web.errors import error_response
@@ -54,6 +57,21 @@ def ip_hash() -> str:
     return g.ip_hash
 
 
+def check_district_of(form: ActionForm) -> None:
+    """``intake.check_district`` against this process's index; skipped before any data sync,
+    when the resolution says what is missing. A check of the current snapshot (every few
+    seconds) reads in a session of its own, closed at once: nothing is held while the
+    submission is stored, and on SQLite it takes no lock (``Services.request_session``)."""
+    if form.district is None:
+        return
+    try:
+        with services().request_session() as session:
+            index = services().legislators.get(session)
+    except NoSnapshot:
+        return
+    check_district(index, form)
+
+
 def cwc_fields(slug: str) -> bool:
     """Whether this campaign's supporters must give what CWC requires: read only with CWC
     configured, in a session closed before the submission is written."""
@@ -72,6 +90,7 @@ def submit_action(slug: str) -> tuple[Response, int]:
         if form.honeypot_filled:
             g.intake_outcome = "honeypot"
             return _accepted(uuid.uuid4(), "accepted")  # a bot: look accepted, store nothing
+        check_district_of(form)
         submission = accept_submission(services().submissions, slug, form,
                                        secret=services().settings.secret_key,
                                        ip_hash=ip_hash())

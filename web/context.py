@@ -13,9 +13,10 @@ def services() -> Services:
 
 
 def db() -> Session:
-    """The request's session, closed when the request ends."""
+    """The request's session, closed when the request ends. On SQLite it holds no lock until it
+    first writes, so reading here never blocks the submission store's own connection."""
     if "db" not in g:
-        g.db = services().session()
+        g.db = services().request_session()
     return g.db
 
 

@@ -11,14 +11,21 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, render_template, request
 from itsdangerous import BadSignature, URLSafeTimedSerializer
-from werkzeug.wrappers import Response
 
 from actionwave.messages.page import page_messages
 from web.context import db, services
 from web.csrf import FIELD as CSRF_FIELD
 from web.i18n import locale
 from web.legislators import lookup_for_page
-from web.public import accept_form, load_campaign, looked_up, page_context
+from web.public import (
+    FormAnswer,
+    accept_form,
+    load_campaign,
+    looked_up,
+    looked_up_zip,
+    outcome_of,
+    page_context,
+)
 from web.security import embeddable
 
 bp = Blueprint("embed", __name__, url_prefix="/embed")
@@ -51,7 +58,8 @@ def check_form_token(slug: str) -> None:
 def campaign_page(slug: str) -> str:
     campaign = load_campaign(slug)
     lookup = lookup_for_page(request.args)
-    messages = page_messages(db(), services().settings, campaign, looked_up(lookup), locale())
+    messages = page_messages(db(), services().settings, campaign, looked_up(lookup), locale(),
+                             zip_code=looked_up_zip(lookup))
     return render_template("campaign.html", **page_context(
         campaign, form=request.args, lookup=lookup, messages=messages,
         csrf_token=form_token(slug), **LAYOUT))
@@ -59,7 +67,7 @@ def campaign_page(slug: str) -> str:
 
 @bp.post("/c/<slug>/act")
 @embeddable
-def submit_form(slug: str) -> Response | tuple[str, int]:
+def submit_form(slug: str) -> FormAnswer:
     return accept_form(slug, lambda: check_form_token(slug), "embed.thanks",
                        csrf_token=form_token(slug), **LAYOUT)
 
@@ -69,4 +77,5 @@ def submit_form(slug: str) -> Response | tuple[str, int]:
 def thanks(slug: str) -> str:
     campaign = load_campaign(slug)
     return render_template("thanks.html", **page_context(
-        campaign, action_id=request.args.get("action"), **LAYOUT))
+        campaign, action_id=request.args.get("action"),
+        outcome=outcome_of(request.args.get("action"), campaign), **LAYOUT))

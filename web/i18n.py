@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import yaml
 from flask import Flask, g, request
@@ -48,5 +49,15 @@ def translate(key: str, **values: object) -> str:
     return text.format(**values) if values else text
 
 
+def error_text(error: Any, **values: object) -> str:
+    """A field error in the supporter's language: its own interface string, else the one for
+    its field (``error_field_<field>``), else the API's English message."""
+    for key in (getattr(error, "key", None), f"error_field_{error.field}"):
+        if key and (catalog(locale()).get(key) or catalog(DEFAULT).get(key)):
+            return translate(key, **values)
+    return str(error.message)
+
+
 def init_app(app: Flask) -> None:
-    app.jinja_env.globals.update(_=translate, current_locale=locale, LOCALES=LOCALES)
+    app.jinja_env.globals.update(_=translate, current_locale=locale, LOCALES=LOCALES,
+                                 error_text=error_text)

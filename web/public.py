@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import logging
+import uuid
 from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, abort, g, redirect, render_template, request, url_for
 from sqlalchemy import select
+from sqlalchemy.exc import DBAPIError
 from werkzeug.wrappers import Response
 
+from actionwave.batching import BatchTimeout
+from actionwave.calls.services import NotCallable
+from actionwave.calls.services import record_call as record_call_of
 from actionwave.cwc.message import PREFIXES
 from actionwave.health import readiness
 from actionwave.intake import (
@@ -19,17 +25,23 @@ from actionwave.intake import (
     cwc_fields_needed,
     parse_action_form,
 )
+from actionwave.legislators.index import NoSnapshot
 from actionwave.mail.consent import consent_text
+from actionwave.messages.outcome import Outcome, message_outcome
 from actionwave.messages.page import page_messages
 from actionwave.models import Campaign
-from web.api import ip_hash
+from web.api import check_district_of, ip_hash
 from web.context import db, services
 from web.csrf import FIELD as CSRF_FIELD
 from web.csrf import check_csrf, csrf_token
+from web.errors import RETRY_AFTER_SECONDS
 from web.i18n import locale
 from web.legislators import lookup_for_page
 
+log = logging.getLogger(__name__)
 bp = Blueprint("public", __name__)
+# A form post's answer: a redirect, or the page again with a status (and headers).
+FormAnswer = Response | tuple[str, int] | tuple[str, int, dict[str, str]]
 
 
 @bp.get("/healthz")
@@ -84,7 +96,8 @@ def page_context(campaign: Campaign, **extra: Any) -> dict[str, Any]:
 def campaign_page(slug: str) -> str:
     campaign = load_campaign(slug)
     lookup = lookup_for_page(request.args)
-    messages = page_messages(db(), services().settings, campaign, looked_up(lookup), locale())
+    messages = page_messages(db(), services().settings, campaign, looked_up(lookup), locale(),
+                             zip_code=looked_up_zip(lookup))
     return render_template("campaign.html", **page_context(
         campaign, form=request.args, lookup=lookup, messages=messages))
 
@@ -97,13 +110,17 @@ def looked_up(lookup: dict[str, Any] | None) -> list[dict[str, Any]]:
     return [*answer.get("senators", []), *representatives]
 
 
+def looked_up_zip(lookup: dict[str, Any] | None) -> str | None:
+    return ((lookup or {}).get("answer") or {}).get("zip")
+
+
 @bp.post("/c/<slug>/act")
-def submit_form(slug: str) -> Response | tuple[str, int]:
+def submit_form(slug: str) -> FormAnswer:
     return accept_form(slug, check_csrf, "public.thanks")
 
 
 def accept_form(slug: str, check_token: Callable[[], None], thanks_endpoint: str,
-                **layout: Any) -> Response | tuple[str, int]:
+                **layout: Any) -> FormAnswer:
     """The no-JavaScript form post, for the campaign page and its embeddable copy: store the
     submission and go to the thanks page, or show the page again with the error by its field."""
     campaign = load_campaign(slug)
@@ -115,6 +132,7 @@ def accept_form(slug: str, check_token: Callable[[], None], thanks_endpoint: str
         if form.honeypot_filled:
             g.intake_outcome = "honeypot"
             return redirect(url_for(thanks_endpoint, slug=slug))
+        check_district_of(form)
         submission = accept_submission(services().submissions, slug, form,
                                        secret=services().settings.secret_key,
                                        ip_hash=ip_hash(),
@@ -122,8 +140,17 @@ def accept_form(slug: str, check_token: Callable[[], None], thanks_endpoint: str
         g.intake_outcome = "accepted" if submission.created else "duplicate"
         g.action_id = str(submission.action_id)
     except FieldError as exc:
-        context = page_context(campaign, form=request.form, error=exc, **layout)
+        typed = request.form.to_dict()
+        if exc.field == "district":  # the choice belonged to another lookup: choose again
+            typed.pop("district", None)
+        context = page_context(campaign, form=typed, error=exc, **layout)
         return render_template("campaign.html", **context), exc.status
+    except (DBAPIError, BatchTimeout) as exc:
+        # Nothing was stored: the page comes back with everything typed, to send again.
+        log.error("submission not stored: %s", type(getattr(exc, "orig", None) or exc).__name__)
+        context = page_context(campaign, form=request.form, unavailable=True, **layout)
+        return (render_template("campaign.html", **context), 503,
+                {"Retry-After": str(RETRY_AFTER_SECONDS)})
     except UnknownCampaign:
         abort(404)
     return redirect(url_for(thanks_endpoint, slug=slug, action=submission.action_id,
@@ -133,5 +160,51 @@ def accept_form(slug: str, check_token: Callable[[], None], thanks_endpoint: str
 @bp.get("/c/<slug>/thanks")
 def thanks(slug: str) -> str:
     campaign = load_campaign(slug)
-    return render_template("thanks.html", **page_context(campaign,
-                                                         action_id=request.args.get("action")))
+    return render_template("thanks.html", **page_context(
+        campaign, action_id=request.args.get("action"),
+        outcome=outcome_of(request.args.get("action"), campaign)))
+
+
+@bp.get("/c/<slug>/status/<action_id>")
+def status_page(slug: str, action_id: str) -> str:
+    """The status of one message, for people: one line per legislator (JSON: the API's
+    ``/api/v1/actions/<id>``)."""
+    campaign = load_campaign(slug)
+    outcome = outcome_of(action_id, campaign)
+    if outcome is None:
+        abort(404)
+    return render_template("status.html", **page_context(campaign, outcome=outcome,
+                                                         action_id=action_id))
+
+
+@bp.post("/c/<slug>/status/<action_id>/called")
+def record_call(slug: str, action_id: str) -> Response:
+    """"I called": the supporter reports a call to one office; works without JavaScript."""
+    campaign = load_campaign(slug)
+    check_csrf()
+    outcome = outcome_of(action_id, campaign)
+    if outcome is None:
+        abort(404)
+    try:
+        record_call_of(db(), outcome.action.id, request.form.get("bioguide_id", ""),
+                       {reach.choice.legislator.bioguide_id for reach, _ in outcome.lines})
+    except NotCallable:
+        abort(400, description="bioguide_id: not a legislator of this message")
+    return redirect(url_for("public.status_page", slug=slug, action_id=action_id,
+                            lang=locale()), code=303)
+
+
+def outcome_of(action_id: str | None, campaign: Campaign) -> Outcome | None:
+    """The outcome of an action of ``campaign`` (None for a missing or foreign id)."""
+    try:
+        parsed = uuid.UUID(action_id or "")
+    except ValueError:
+        return None
+    try:
+        index = services().legislators.get(db())
+    except NoSnapshot:
+        index = None
+    outcome = message_outcome(db(), services().settings, index, parsed)
+    if outcome is None or outcome.campaign.id != campaign.id:
+        return None
+    return outcome

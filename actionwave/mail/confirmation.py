@@ -19,14 +19,16 @@ from actionwave.mail.audience import may_send_transactional
 from actionwave.mail.unsubscribe import list_unsubscribe_headers, unsubscribe_url
 from actionwave.messages.legislators import LegislatorRef
 from actionwave.messages.letters import templates_of
+from actionwave.messages.office_phones import nearest_office
+from actionwave.messages.reach import DELIVERING_CHANNELS
 from actionwave.messages.templating import render, template_vars
 from actionwave.models import Action, Campaign, Delivery, Supporter, Target
 
 HOW: dict[str, dict[str, Any]] = {
     "en": {"cwc": "message delivered to the office through the House's CWC system",
            "email": "email to the office", "tweet": "tweet",
-           "contact_form": "please also use the member's contact form: {url}",
-           "none": "no online channel; please call the office",
+           "contact_form": "use the member's contact form: {url}",
+           "none": "no online channel is on record: please call the office",
            "needs_address": ("Your representative: your ZIP code spans more than one district, "
                              "so we could not tell who represents you. Come back to the campaign "
                              "page with your street address to write to them too."),
@@ -37,10 +39,14 @@ HOW: dict[str, dict[str, Any]] = {
                          "message": "a message of at least 6 characters",
                          "campaign": "campaign text that the organizers must fix"},
            "heading": "Whom you contacted and how:",
+           "your_turn": "your turn: we have no channel to this office, please send it yourself",
+           "phones": "call the Washington office: {dc}",
+           "district_phone": "office in {city}: {phone}",
+           "message": "Your message (to paste into a contact form):",
            "footer": "Unsubscribe or change your preferences: {url}"},
     "zh-Hant": {"cwc": "已透過眾議院 CWC 系統送達辦公室",
                 "email": "已電郵至辦公室", "tweet": "推文",
-                "contact_form": "請另外使用議員的網上聯絡表格：{url}",
+                "contact_form": "請使用議員的網上聯絡表格：{url}",
                 "none": "沒有網上渠道，請致電辦公室",
                 "needs_address": "您的眾議員：您的郵遞區號橫跨多個選區，我們無法確定誰代表您。"
                                  "請回到活動頁面填寫街道地址，也寫信給他們。",
@@ -51,6 +57,9 @@ HOW: dict[str, dict[str, Any]] = {
                               "message": "至少 6 個字元的留言",
                               "campaign": "須由主辦者修正的活動文字"},
                 "heading": "您聯絡了誰、用甚麼方式：",
+                "your_turn": "輪到您：我們沒有渠道送達這個辦公室，請親自送出",
+                "phones": "致電華盛頓辦公室：{dc}", "district_phone": "{city}辦公室：{phone}",
+                "message": "您的訊息（可貼到聯絡表格中）：",
                 "footer": "取消訂閱或更改偏好設定：{url}"},
 }
 
@@ -88,11 +97,13 @@ def build_confirmation(
                            campaign_title=str(copy.get("title") or campaign.title))
     subject = render(templates[0].subject, values).strip() if templates else campaign.title
     intro = render(templates[0].body, values).strip() if templates else ""
-    contacts = contact_lines(session, action_id, words, targets, channels)
+    contacts = contact_lines(session, action_id, words, targets, channels, supporter.zip)
     if action.status == "needs_address":
         contacts.append(f"- {words['needs_address']}")
-    lines = [intro, "", words["heading"], *contacts, "",
-             words["footer"].format(url=unsubscribe_url(settings, supporter.id, campaign.id))]
+    lines = [intro, "", words["heading"], *contacts, ""]
+    if action.message:
+        lines += [words["message"], "", action.message.strip(), ""]
+    lines += [words["footer"].format(url=unsubscribe_url(settings, supporter.id, campaign.id))]
     return OutgoingMail(
         key=confirmation_key(action_id), to=supporter.email,
         to_name=f"{supporter.first_name} {supporter.last_name}".strip(), subject=subject,
@@ -104,7 +115,8 @@ def build_confirmation(
 
 def contact_lines(session: Session, action_id: uuid.UUID, words: dict[str, Any],
                   targets: Sequence[Target] | None = None,
-                  channels: Mapping[int, Sequence[str]] | None = None) -> list[str]:
+                  channels: Mapping[int, Sequence[str]] | None = None,
+                  zip_code: str | None = None) -> list[str]:
     """One line per legislator: name, then each channel used (or the fallback to use)."""
     if targets is None:
         targets = session.scalars(
@@ -116,15 +128,28 @@ def contact_lines(session: Session, action_id: uuid.UUID, words: dict[str, Any],
         legislator = LegislatorRef.from_mapping({
             "bioguide_id": target.bioguide_id, "name": target.name, "chamber": target.chamber,
             "state": target.state, "district": target.district, "info": target.info})
-        used = [words.get(c, c) for c in channels.get(target.id, [])]
-        if not used:
+        planned = channels.get(target.id, [])
+        used = [words.get(c, c) for c in planned]
+        if not set(planned) & DELIVERING_CHANNELS:
             form = legislator.contact_form
-            used = [words["contact_form"].format(url=form) if form else words["none"]]
+            used.insert(0, words["your_turn"])
+            used.append(words["contact_form"].format(url=form) if form else words["none"])
+        used += phone_lines(target, words, zip_code)
         refused = (target.info or {}).get("cwc_refused")
         if refused:  # CWC could not take what the supporter gave: say so (delivery.targets)
             needs = [words["cwc_needs"].get(f, f) for f in refused.get("fields", [])]
             used.insert(0, words["cwc_refused"].format(what=words["and"].join(needs)))
         lines.append(f"- {legislator.title} {legislator.name}: {'; '.join(used)}")
+    return lines
+
+
+def phone_lines(target: Target, words: dict[str, Any], zip_code: str | None) -> list[str]:
+    """The Washington office's phone and the nearest district office's, as far as known."""
+    info = target.info or {}
+    lines = [words["phones"].format(dc=info["phone"])] if info.get("phone") else []
+    office = nearest_office(info.get("offices") or [], zip_code)
+    if office:
+        lines.append(words["district_phone"].format(city=office.city, phone=office.phone))
     return lines
 
 

@@ -36,7 +36,7 @@ from actionwave.models import LOCALES, Campaign, MessageTemplate
 WITH_SUBJECT = ("email", "confirmation", "reminder", "wave")
 MAX_SUBJECT = 300
 MAX_BODY = 20_000
-COPY_FIELDS = ("title", "lede", "ask_house", "ask_senate", "email_body", "why")
+COPY_FIELDS = ("title", "lede", "ask_house", "ask_senate", "email_body", "call_script", "why")
 MAX_COPY = {"title": 200}
 MAX_COPY_DEFAULT = 5_000
 

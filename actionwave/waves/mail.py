@@ -203,7 +203,7 @@ def _compose(settings: Settings, campaign: Campaign, choice: MailChoice, support
         ask=str(copy.get(f"ask_{choice.chamber}") or copy.get("ask_house") or ""),
     )
     subject, body = templates.get(choice, locale)
-    page = f"{settings.public_url.rstrip('/')}/c/{campaign.slug}"
+    page = f"{settings.public_url.rstrip('/')}/c/{campaign.slug}?lang={locale}"  # their language
     footer = FOOTER[locale].format(page=page, title=title,
                                    unsubscribe=unsubscribe_url(settings, supporter.id, campaign.id))
     return mail_payload(

@@ -18,11 +18,14 @@
     if (district) document.getElementById("chosen-district").value = district.value;
   }
 
+  // A new lookup is a new place: step 3 takes its ZIP (and address), and the district chosen for
+  // an earlier lookup goes (swap() took the new page's, empty until one is chosen).
   function fillStep3(params) {
     ["zip", "address"].forEach(function (name) {
       var field = document.getElementById(name);
-      if (field && !field.value && params.get(name)) field.value = params.get(name);
+      if (field && params.get(name)) field.value = params.get(name);
     });
+    if (!params.get("district")) document.getElementById("chosen-district").value = "";
   }
 
   function show(params) {
@@ -35,6 +38,11 @@
         swap(html);
         fillStep3(params);
         history.replaceState(null, "", "?" + params.toString());
+        document.querySelectorAll("a.lang-link").forEach(function (link) {
+          var other = new URLSearchParams(params);  // the other language keeps this lookup
+          other.set("lang", link.getAttribute("lang"));
+          link.setAttribute("href", "?" + other.toString());
+        });
         var result = document.getElementById("legislators");
         result.setAttribute("tabindex", "-1");
         result.focus();
@@ -47,6 +55,31 @@
     var params = new URLSearchParams();
     new FormData(form).forEach(function (value, key) { if (value) params.set(key, value); });
     return params;
+  }
+
+  // Switching language reloads the page (the lookup travels in its query); what was typed into
+  // step 3 rides along in this tab's sessionStorage and is put back once, then forgotten.
+  var KEPT = "actionwave-typed";
+  var actForm = document.querySelector("form.act");
+  document.querySelectorAll("a.lang-link").forEach(function (link) {
+    link.addEventListener("click", function () {
+      if (!actForm || !window.sessionStorage) return;
+      var typed = {};
+      ["prefix", "first_name", "last_name", "email", "zip", "state", "address", "city",
+       "message"].forEach(function (name) {
+        var field = actForm.elements[name];
+        if (field && field.value) typed[name] = field.value;
+      });
+      sessionStorage.setItem(KEPT, JSON.stringify(typed));
+    });
+  });
+  if (actForm && window.sessionStorage && sessionStorage.getItem(KEPT)) {
+    var typed = JSON.parse(sessionStorage.getItem(KEPT));
+    sessionStorage.removeItem(KEPT);
+    Object.keys(typed).forEach(function (name) {
+      var field = actForm.elements[name];
+      if (field) field.value = typed[name];
+    });
   }
 
   document.addEventListener("submit", function (event) {

@@ -1,0 +1,1 @@
+"""Calls: a supporter says they phoned a legislator's office ("I called"), counted per campaign."""
