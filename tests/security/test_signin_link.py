@@ -6,6 +6,8 @@ three links an hour are made per account."""
 
 from __future__ import annotations
 
+import email
+import email.policy
 import re
 from datetime import UTC, datetime, timedelta
 
@@ -15,6 +17,10 @@ from actionwave.accounts import throttle
 from actionwave.accounts.models import AuditEntry, SigninLink
 from actionwave.accounts.services import sign_in
 from actionwave.accounts.signin_links import MAX_PER_HOUR
+from actionwave.delivery.engine import deliver_due
+from actionwave.delivery.mailing import MAIL_CHANNEL, MailSender
+from actionwave.delivery.policy import DeliveryPolicy
+from actionwave.delivery.ratelimit import LocalRateLimiter
 from actionwave.logs import loggable_path
 from actionwave.models import Delivery
 from tests.organizer_support import PASSWORD, sqlite_services, store, store_app  # noqa: F401
@@ -57,6 +63,15 @@ def test_a_locked_organizer_signs_in_with_a_mailed_one_time_link(store):  # noqa
     assert notice.search(sent.get_data(as_text=True)).group(1) == notice.search(
         unknown.get_data(as_text=True)).group(1)  # no telling which accounts exist
     [token] = mailed_links(store)
+    # The mail goes out as every other mail does: here the dev outbox (no SendGrid key).
+    outbox = store.settings.instance_path / "outbox"
+    before = set(outbox.glob("*.eml")) if outbox.exists() else set()
+    deliver_due(store.session_factory, MAIL_CHANNEL, MailSender(store.mailer), LocalRateLimiter(),
+                DeliveryPolicy.from_settings(store.settings), "test-worker")
+    [mail] = set(outbox.glob("*.eml")) - before
+    message = email.message_from_bytes(mail.read_bytes(), policy=email.policy.default)
+    assert message["To"] == EMAIL
+    assert f"/console/login/link/{token}" in message.get_body().get_content()
     with store.session() as session:
         link = session.scalars(select(SigninLink)).one()
         assert link.token_hash != token and token not in link.token_hash
