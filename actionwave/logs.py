@@ -32,7 +32,8 @@ action_id: ContextVar[str | None] = ContextVar("action_id", default=None)
 
 REDACTED = "[redacted]"
 # Paths that carry a secret (the signed unsubscribe token): logged as their route, never as is.
-SECRET_PATHS = ((re.compile(r"^/u/[^/?]+"), "/u/<token>"),)
+SECRET_PATHS = ((re.compile(r"^/u/[^/?]+"), "/u/<token>"),
+                (re.compile(r"^/console/login/link/[^/?]+"), "/console/login/link/<token>"))
 # Shorter values are too likely to occur by chance in ordinary text to be worth replacing.
 MIN_SECRET_LENGTH = 6
 

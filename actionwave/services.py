@@ -26,6 +26,9 @@ if TYPE_CHECKING:
     from actionwave.legislators.index import IndexCache
     from actionwave.social.x_poster import Poster
 
+# Seconds each geocoder-cache call to Redis may take: a slow Redis costs a lookup little more.
+GEOCODER_CACHE_TIMEOUT = 0.5
+
 
 class Services:
     def __init__(self, settings: Settings) -> None:
@@ -80,13 +83,27 @@ class Services:
 
     @cached_property
     def geocoder(self) -> Geocoder:
-        """The Census Geocoder at ``GEOCODER_URL``, its answers remembered for an hour (a flood
-        of one address asks it once; per-client limits, web/ratelimit.py, stop the rest)."""
-        from actionwave.legislators.geocoder import CachedGeocoder, CensusGeocoder
+        """The Census Geocoder at ``GEOCODER_URL``, its answers remembered for an hour (a bad
+        address's for five minutes) in Redis when ``REDIS_URL`` is set, so every process shares
+        them, else in this process: a flood of one address asks it once; per-client limits,
+        web/ratelimit.py, stop the rest."""
+        from actionwave.legislators.geocoder import (
+            AnswerCache,
+            CachedGeocoder,
+            CensusGeocoder,
+            LocalAnswers,
+            RedisAnswers,
+        )
+        from actionwave.redis_clients import redis_client
 
+        answers: AnswerCache = LocalAnswers()
+        if self.settings.redis_url:
+            answers = RedisAnswers(redis_client(self.settings.redis_url, GEOCODER_CACHE_TIMEOUT),
+                                   self.settings.namespace)
         return CachedGeocoder(CensusGeocoder(self.settings.geocoder_url,
                                              self.settings.geocoder_timeout_seconds,
-                                             layers=self.settings.geocoder_layers))
+                                             layers=self.settings.geocoder_layers),
+                              answers, secret=self.settings.secret_key)
 
     @cached_property
     def legislators(self) -> IndexCache:

@@ -4,6 +4,7 @@ answers like the real service: one district, so one representative."""
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -33,7 +34,8 @@ def census() -> Iterator[StubServer]:
 @pytest.fixture
 def census_site(settings: Settings, census: StubServer, campaign_slug: str) -> Iterator[str]:
     """The app, its geocoder pointed at the Census stub, served over HTTP."""
-    own = replace(settings, geocoder_url=census.url, geocoder_timeout_seconds=2.0)
+    own = replace(settings, geocoder_url=census.url, geocoder_timeout_seconds=2.0,
+                  namespace=f"{settings.namespace}-geobrowser-{time.monotonic_ns()}")
     services = Services(own)
     server = make_server("127.0.0.1", 0, create_app(own, services), threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)

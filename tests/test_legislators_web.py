@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from dataclasses import replace
 
@@ -35,7 +36,8 @@ def census_state(census: StubServer) -> None:
 @pytest.fixture(scope="module")
 def web_app(settings: Settings, census: StubServer) -> Iterator[Flask]:
     own = replace(settings, geocoder_url=census.url, geocoder_timeout_seconds=0.3,
-                  legislators_check_seconds=0)
+                  legislators_check_seconds=0,  # its own namespace: its own geocoder cache
+                  namespace=f"{settings.namespace}-legweb-{time.monotonic_ns()}")
     services = Services(own)
     with services.session() as session:
         store_snapshot(session, read_source(str(SHARED_DATA)))

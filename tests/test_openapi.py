@@ -7,6 +7,7 @@ match the documented schemas (so every error is ``{"error": {"field", "message"}
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -37,7 +38,8 @@ def served(settings: Settings, campaign_slug: str, committed_db: Services,
            tmp_path: Path) -> Iterator[str]:
     """``actionwave web`` with the campaign loaded, the geocoder a closed port (it answers at
     once); yields the base URL."""
-    fast = replace(settings, geocoder_url="http://127.0.0.1:1", geocoder_timeout_seconds=0.2)
+    fast = replace(settings, geocoder_url="http://127.0.0.1:1", geocoder_timeout_seconds=0.2,
+                   namespace=f"{settings.namespace}-openapi-{time.monotonic_ns()}")
     with web_processes(fast, tmp_path / "web.log", workers=1) as (port, _master):
         yield f"http://127.0.0.1:{port}"
 

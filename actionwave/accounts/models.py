@@ -92,6 +92,21 @@ class AuditEntry(Base):
     at: Mapped[datetime] = mapped_column(default=utcnow)
     # "user:<email>", "token:<name>" or "cli"
     actor: Mapped[str] = mapped_column(String(200))
-    # token.create, token.use, token.revoke, user.disable
+    # token.create, token.use, token.revoke, user.disable, signin_link.request, signin_link.use
     action: Mapped[str] = mapped_column(String(40))
     subject: Mapped[str] = mapped_column(String(200))
+
+
+class SigninLink(Base):
+    """A mailed one-time sign-in link (the way in after an account-wide lockout): only the
+    SHA-256 digest of its token is stored; ``used_at`` is set when it is used, once."""
+
+    __tablename__ = "signin_links"
+    __table_args__ = (Index("ix_signin_links_user_created", "user_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]

@@ -99,14 +99,21 @@ def sign_in(session: Session, email: str, password: str, ip_hash: str) -> tuple[
         throttle.record_failure(session, keys)
         raise AccountError("That email and password don't match an organizer account.")
     throttle.clear_failures(session, keys[0])
+    session_id = open_session(session, user, ip_hash)
+    session.commit()
+    return user, session_id
+
+
+def open_session(session: Session, user: User, ip_hash: str) -> str:
+    """A new console session for ``user`` signed in from ``ip_hash`` (remembered as a good
+    address); returns its id. Does not commit."""
     throttle.remember_address(session, user.id, ip_hash)
     now = datetime.now(UTC)
     user.last_login_at = now
     session_id = secrets.token_urlsafe(32)
     session.add(ConsoleSession(id_hash=digest(session_id), user_id=user.id,
                                expires_at=now + SESSION_LIFETIME))
-    session.commit()
-    return user, session_id
+    return session_id
 
 
 def sign_out(session: Session, session_id: str) -> None:

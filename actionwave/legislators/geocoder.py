@@ -14,6 +14,10 @@ legislator data.
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
+import hmac
+import json
 import logging
 import re
 import threading
@@ -22,6 +26,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+import redis
 import requests
 
 ENDPOINT = "/geographies/onelineaddress"
@@ -84,33 +89,95 @@ class CensusGeocoder:
         return location_from_response(payload)
 
 
-class CachedGeocoder:
-    """Remembers another geocoder's answers (a district, or "no single district") for
-    ``ttl_seconds``, up to ``size`` addresses per process, so a flood of one address reaches the
-    provider once. Keys are addresses normalised for case and spacing, kept only in memory. A
-    failure (``GeocoderUnavailable``) is not remembered. Thread-safe."""
+class AnswerCache(Protocol):
+    """Where ``CachedGeocoder`` keeps answers, by an opaque key (an HMAC of the address)."""
 
-    def __init__(self, inner: Geocoder, size: int = 10_000, ttl_seconds: float = 3600) -> None:
-        self.inner = inner
+    def get(self, key: str) -> tuple[bool, Location | None]:
+        """(True, answer) when ``key`` holds an unexpired answer (None: no single district),
+        else (False, None)."""
+
+    def put(self, key: str, answer: Location | None, ttl_seconds: float) -> None: ...
+
+
+class LocalAnswers:
+    """Answers in this process's memory, up to ``size`` keys, least recently used dropped first.
+    Thread-safe. The embedded default's cache (one web process there)."""
+
+    def __init__(self, size: int = 10_000) -> None:
         self.size = size
-        self.ttl = ttl_seconds
         self._answers: OrderedDict[str, tuple[float, Location | None]] = OrderedDict()
         self._lock = threading.Lock()
 
-    def locate(self, address: str) -> Location | None:
-        key = " ".join(address.lower().split())
-        now = time.monotonic()
+    def get(self, key: str) -> tuple[bool, Location | None]:
         with self._lock:
             hit = self._answers.get(key)
-            if hit is not None and hit[0] > now:
-                self._answers.move_to_end(key)
-                return hit[1]
-        answer = self.inner.locate(address)
+            if hit is None or hit[0] <= time.monotonic():
+                return False, None
+            self._answers.move_to_end(key)
+            return True, hit[1]
+
+    def put(self, key: str, answer: Location | None, ttl_seconds: float) -> None:
         with self._lock:
-            self._answers[key] = (now + self.ttl, answer)
+            self._answers[key] = (time.monotonic() + ttl_seconds, answer)
             self._answers.move_to_end(key)
             while len(self._answers) > self.size:
                 self._answers.popitem(last=False)
+
+
+class RedisAnswers:
+    """Answers in Redis under ``<namespace>:geocoder:<key>``, shared by every process on the same
+    Redis and namespace; Redis expires them. A Redis error counts as "not cached" (the lookup
+    asks the geocoder) and is logged, never raised: a cache must not fail a supporter's page."""
+
+    def __init__(self, client: redis.Redis, namespace: str) -> None:
+        self.client = client
+        self.prefix = f"{namespace}:geocoder:"
+
+    def get(self, key: str) -> tuple[bool, Location | None]:
+        try:
+            raw = self.client.get(self.prefix + key)
+        except redis.RedisError as exc:
+            log.warning("geocoder cache: %s; asking the geocoder", type(exc).__name__)
+            return False, None
+        if raw is None:
+            return False, None
+        value = json.loads(raw)
+        return True, Location(**value) if value else None
+
+    def put(self, key: str, answer: Location | None, ttl_seconds: float) -> None:
+        value = json.dumps(dataclasses.asdict(answer) if answer else None)
+        try:
+            self.client.set(self.prefix + key, value, px=max(1, int(ttl_seconds * 1000)))
+        except redis.RedisError as exc:
+            log.warning("geocoder cache: %s; answer not kept", type(exc).__name__)
+
+
+class CachedGeocoder:
+    """Remembers another geocoder's answers, so a flood of one address reaches the provider once:
+    a district for ``ttl_seconds``, "no single district" (a bad address) for
+    ``miss_ttl_seconds``. A failure (``GeocoderUnavailable``) is not remembered. Keys are HMACs
+    keyed by ``secret`` of the address normalised for case and spacing: addresses are personal
+    data and never appear in a key (Redis's keys are easier to list than its values)."""
+
+    def __init__(self, inner: Geocoder, answers: AnswerCache | None = None, secret: str = "",
+                 ttl_seconds: float = 3600, miss_ttl_seconds: float = 300) -> None:
+        self.inner = inner
+        self.answers = answers or LocalAnswers()
+        self.secret = secret.encode()
+        self.ttl = ttl_seconds
+        self.miss_ttl = miss_ttl_seconds
+
+    def key(self, address: str) -> str:
+        normalised = " ".join(address.lower().split())
+        return hmac.new(self.secret, normalised.encode(), hashlib.sha256).hexdigest()
+
+    def locate(self, address: str) -> Location | None:
+        key = self.key(address)
+        found, answer = self.answers.get(key)
+        if found:
+            return answer
+        answer = self.inner.locate(address)
+        self.answers.put(key, answer, self.ttl if answer else self.miss_ttl)
         return answer
 
 

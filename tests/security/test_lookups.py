@@ -66,3 +66,31 @@ def test_lookups_are_limited_per_client(app_with_limits: Flask, census: StubServ
     assert zips.count(429) >= 5  # five of its twenty went on address lookups
     page = me.get("/c/no-such-campaign?zip=82001")
     assert page.status_code == 429 and "<html" in page.get_data(as_text=True)
+
+
+def test_two_processes_share_the_geocoders_answers_through_redis(settings, census, redis_client):
+    own = replace(settings, geocoder_url=census.url, geocoder_timeout_seconds=2.0,
+                  namespace=f"{settings.namespace}-geocache-{time.monotonic_ns()}")
+    first, second = Services(own), Services(own)  # as two web processes would build them
+    address = "77 Massachusetts Ave, Cambridge MA"
+    assert first.geocoder is not second.geocoder
+    assert first.geocoder.locate(address) == second.geocoder.locate(address.upper())
+    assert len(census.state["queries"]) == 1
+    census.state["mode"] = "nomatch"  # a bad address: its miss is shared too, briefly
+    for services in (first, second, first):
+        assert services.geocoder.locate("nowhere at all") is None
+    assert len(census.state["queries"]) == 2
+    keys = [k.decode() for k in redis_client.keys(f"{own.namespace}:geocoder:*")]
+    assert len(keys) == 2 and not any("massachusetts" in k.lower() for k in keys)
+    ttls = sorted(redis_client.ttl(k) for k in keys)
+    assert 0 < ttls[0] <= 300 and 300 < ttls[1] <= 3600  # the miss expires sooner
+    redis_client.delete(*keys)
+
+
+def test_without_redis_the_answers_are_kept_per_process(settings, census):
+    own = replace(settings, geocoder_url=census.url, geocoder_timeout_seconds=2.0,
+                  redis_url="", database_url="sqlite://")
+    first, second = Services(own), Services(own)
+    for services in (first, first, second):
+        services.geocoder.locate("77 Massachusetts Ave")
+    assert len(census.state["queries"]) == 2  # once per process
