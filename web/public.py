@@ -141,9 +141,11 @@ def accept_form(slug: str, check_token: Callable[[], None], thanks_endpoint: str
         g.action_id = str(submission.action_id)
     except FieldError as exc:
         typed = request.form.to_dict()
-        if exc.field == "district":  # the choice belonged to another lookup: choose again
-            typed.pop("district", None)
-        context = page_context(campaign, form=typed, error=exc, **layout)
+        again: dict[str, Any] = {}
+        if exc.field == "district":  # the choice belonged to another lookup: choose again,
+            typed.pop("district", None)  # from this ZIP's districts (no geocoding here)
+            again["lookup"] = lookup_for_page({"zip": typed.get("zip", "")})
+        context = page_context(campaign, form=typed, error=exc, **again, **layout)
         return render_template("campaign.html", **context), exc.status
     except (DBAPIError, BatchTimeout) as exc:
         # Nothing was stored: the page comes back with everything typed, to send again.
