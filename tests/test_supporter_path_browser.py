@@ -227,6 +227,35 @@ def test_switching_language_keeps_the_lookup_and_what_was_typed(browser, up: str
         context.close()
 
 
+def test_switching_language_without_javascript_keeps_the_typed_text(browser, up: str):
+    context, page = new_page(browser, "phone", False)
+    try:
+        page.goto(f"{up}/c/{SLUG}")
+        look_up(page, "82001", False)
+        page.fill("#first_name", "Mei")
+        page.fill("#email", "switch-nojs@example.org")
+        page.fill("#message", "Typed before switching, without JavaScript.")
+        button = page.locator("button.lang-switch[value=zh-Hant]")
+        assert (button.bounding_box() or {}).get("height", 0) >= 44
+        button.click()
+        page.wait_for_load_state()
+        assert page.locator("html").get_attribute("lang") == "zh-Hant"
+        assert page.input_value("#message") == "Typed before switching, without JavaScript."
+        assert page.input_value("#first_name") == "Mei"
+        assert page.input_value("#email") == "switch-nojs@example.org"
+        assert page.input_value("#zip") == "82001"
+        assert "Barrasso" in page.inner_text("#legislators")
+        page.locator("#message").scroll_into_view_if_needed()
+        shot(page, "phone-zh-Hant-nojs-switched-keeps-text")
+        # And back, by the same button in the other language.
+        page.click("button.lang-switch[value=en]")
+        page.wait_for_load_state()
+        assert page.locator("html").get_attribute("lang") == "en"
+        assert page.input_value("#message") == "Typed before switching, without JavaScript."
+    finally:
+        context.close()
+
+
 @pytest.mark.parametrize("size,locale,js", [("phone", "en", False), ("desktop", "zh-Hant", True)])
 def test_call_them_and_say_i_called(browser, up: str, size: str, locale: str, js: bool):
     name = f"{size}-{locale}-{'js' if js else 'nojs'}-call"
