@@ -2,21 +2,26 @@
 
 from __future__ import annotations
 
+import re
 import uuid
+from dataclasses import replace
 from datetime import UTC, datetime
 from email import policy
 from email.parser import BytesParser
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
+import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from actionwave.campaigns import load_campaign
 from actionwave.channels import OutgoingMail, SendOutcome
 from actionwave.config import Settings
-from actionwave.mail.confirmation import build_confirmation
+from actionwave.mail.confirmation import COPY_RULE, build_confirmation
 from actionwave.mail.outbox_mailer import DevOutboxMailer
 from actionwave.mail.unsubscribe import UnsubscribeScope, read_unsubscribe_token
+from actionwave.messages.models import TargetAddress
 from actionwave.models import Action, CampaignConsent, Delivery, Supporter, Target
 from tests.conftest import CAMPAIGN_FILE
 
@@ -55,7 +60,6 @@ def test_confirmation_lists_whom_and_how(db_session: Session, settings: Settings
     assert "Sen. Cory Booker: your turn: we have no channel to this office, please send it " \
            "yourself; use the member's contact form: " \
            "https://www.booker.senate.gov/contact" in mail.text
-    assert "Your message (to paste into a contact form):\n\n{{ my words }}" in mail.text
     assert f"{settings.public_url}/u/" in mail.text
 
 
@@ -122,3 +126,68 @@ def test_outbox_writes_one_file_per_key_and_finds_it(tmp_path: Path) -> None:
     assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     assert mailer.lookup("confirmation:1") is SendOutcome.ACCEPTED
     assert mailer.lookup("confirmation:2") is SendOutcome.NOT_FOUND
+
+
+def sent_body(settings: Settings, tmp_path: Path, mail: OutgoingMail) -> str:
+    """The mail's text as the embedded default's outbox wrote it (a mail reader's view)."""
+    DevOutboxMailer(replace(settings, instance_path=tmp_path)).send([mail])
+    (eml,) = (tmp_path / "outbox").glob("*.eml")
+    message = BytesParser(policy=policy.default).parsebytes(eml.read_bytes())
+    return message.get_body(preferencelist=("plain",)).get_content()
+
+
+def copy_blocks(text: str) -> list[str]:
+    parts = text.split(COPY_RULE + "\n")
+    return [parts[i].strip() for i in range(1, len(parts), 2)]
+
+
+@pytest.mark.parametrize("locale,words", [
+    ("en", ("select everything between the two lines", "or write from your own mailbox:",
+            "your mail app: mailto:office@booker.example")),
+    ("zh-Hant", ("請選取兩條線之間的全部文字", "或從您自己的郵箱寄出：",
+                 "您的郵件程式: mailto:office@booker.example"))])
+def test_your_turn_gives_what_the_thanks_page_gives(db_session: Session, settings: Settings,
+                                                   tmp_path: Path, locale: str,
+                                                   words: tuple[str, ...]) -> None:
+    action = acted(db_session, locale)
+    senator = db_session.scalar(select(Target).where(Target.action_id == action.id,
+                                                     Target.chamber == "senate"))
+    senator.info = {**senator.info, "phone": "202-224-3224"}
+    # An address the organizers gave, but no channel of ours planned for it (no mail key):
+    # the supporter sends it from their own mailbox.
+    db_session.add(TargetAddress(campaign_id=action.campaign_id, bioguide_id="B001288",
+                                 email="office@booker.example"))
+    db_session.commit()
+    mail = build_confirmation(db_session, settings, action.id)
+    assert mail is not None
+    text = sent_body(settings, tmp_path, mail)
+
+    booker = next(line for line in text.splitlines() if "Cory Booker" in line)
+    assert "https://www.booker.senate.gov/contact" in booker and "202-224-3224" in booker
+    for said in words:
+        assert said in text
+    assert "Gmail: https://mail.google.com/mail/?view=cm" in text
+    assert "Outlook: https://outlook.office.com/mail/deeplink/compose?" in text
+    # One block to copy, for the one office whose turn is the supporter's: the whole letter.
+    (block,) = copy_blocks(text)
+    assert block.startswith("Dear Sen. Cory Booker") if locale == "en" else "Booker" in block
+    assert "{{ my words }}" in block and "Smith" not in block
+    status = re.search(r"http\S+/status/\S+", text)
+    assert status and status[0].startswith(
+        f"{settings.public_url}/c/hketo-certification-act/status/{action.id}?")
+    status = status[0]
+    assert parse_qs(urlsplit(status).query) == {"lang": [locale]}
+
+
+def test_all_delivered_keeps_the_plain_message(db_session: Session,
+                                               settings: Settings) -> None:
+    action = acted(db_session)
+    senator = db_session.scalar(select(Target).where(Target.action_id == action.id,
+                                                     Target.chamber == "senate"))
+    db_session.add(Delivery(action_id=action.id, target_id=senator.id,
+                            supporter_id=action.supporter_id, channel="email",
+                            idempotency_key=f"email:{action.id}:{senator.id}"))
+    db_session.commit()
+    mail = build_confirmation(db_session, settings, action.id)
+    assert mail is not None and COPY_RULE not in mail.text
+    assert "Your message (to paste into a contact form):\n\n{{ my words }}" in mail.text

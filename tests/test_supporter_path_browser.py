@@ -169,6 +169,39 @@ def test_a_refused_form_shows_the_error_on_the_first_screen(browser, up: str, lo
 
 
 @pytest.mark.parametrize("js", [True, False], ids=["js", "nojs"])
+def test_a_refused_district_is_announced_and_marked(browser, up: str, js: bool):
+    name = f"phone-en-{'js' if js else 'nojs'}-district-error"
+    context, page = new_page(browser, "phone", js)
+    try:
+        page.goto(f"{up}/c/{SLUG}?zip=10001&district=12")
+        page.fill("#first_name", "Mei")
+        page.fill("#last_name", "Chan")
+        page.fill("#email", f"{name}@example.org")
+        page.fill("#message", "Kept when the district is refused.")
+        # A district of no district of 10001's (as a stale page or a hand-made post sends).
+        page.eval_on_selector("#chosen-district", "f => { f.value = '3'; }")
+        page.click("form.act button[type=submit]")
+        page.wait_for_load_state()
+        alert = page.locator("[role=alert]")
+        assert alert.is_visible() and "ZIP 10001" in alert.inner_text()
+        # Focused, and on the 390x844 screen.
+        assert page.evaluate("document.activeElement.id") == "error-district"
+        box = page.locator("#error-district").bounding_box()
+        assert box and box["y"] >= 0 and box["y"] + box["height"] <= SIZES["phone"][1]
+        # The supporter chooses again, from this ZIP's districts, each marked invalid.
+        radios = page.locator("#legislators input[name=district]")
+        assert radios.count() >= 2
+        assert {radios.nth(i).get_attribute("aria-invalid") for i in range(radios.count())} \
+            == {"true"}
+        assert radios.first.get_attribute("aria-describedby") == "error-district"
+        assert page.input_value("#message") == "Kept when the district is refused."
+        assert page.input_value("#chosen-district") == ""
+        shot(page, name)
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("js", [True, False], ids=["js", "nojs"])
 def test_switching_language_keeps_the_lookup_and_what_was_typed(browser, up: str, js: bool):
     context, page = new_page(browser, "phone", js)
     try:
@@ -190,6 +223,35 @@ def test_switching_language_keeps_the_lookup_and_what_was_typed(browser, up: str
             .filter(a => a.getBoundingClientRect().height > 0
                     && a.getBoundingClientRect().height < 44).map(a => a.textContent)""")
         assert small == []
+    finally:
+        context.close()
+
+
+def test_switching_language_without_javascript_keeps_the_typed_text(browser, up: str):
+    context, page = new_page(browser, "phone", False)
+    try:
+        page.goto(f"{up}/c/{SLUG}")
+        look_up(page, "82001", False)
+        page.fill("#first_name", "Mei")
+        page.fill("#email", "switch-nojs@example.org")
+        page.fill("#message", "Typed before switching, without JavaScript.")
+        button = page.locator("button.lang-switch[value=zh-Hant]")
+        assert (button.bounding_box() or {}).get("height", 0) >= 44
+        button.click()
+        page.wait_for_load_state()
+        assert page.locator("html").get_attribute("lang") == "zh-Hant"
+        assert page.input_value("#message") == "Typed before switching, without JavaScript."
+        assert page.input_value("#first_name") == "Mei"
+        assert page.input_value("#email") == "switch-nojs@example.org"
+        assert page.input_value("#zip") == "82001"
+        assert "Barrasso" in page.inner_text("#legislators")
+        page.locator("#message").scroll_into_view_if_needed()
+        shot(page, "phone-zh-Hant-nojs-switched-keeps-text")
+        # And back, by the same button in the other language.
+        page.click("button.lang-switch[value=en]")
+        page.wait_for_load_state()
+        assert page.locator("html").get_attribute("lang") == "en"
+        assert page.input_value("#message") == "Typed before switching, without JavaScript."
     finally:
         context.close()
 

@@ -180,3 +180,27 @@ def test_i_called_is_recorded_once_and_counted(client: FlaskClient, store: Servi
         campaign_id = session.scalar(select(Action.campaign_id).where(
             Action.id == uuid.UUID(action)))
         assert count_calls(session, campaign_id) == 1
+
+
+def test_language_switch_without_javascript_keeps_what_was_typed_and_stores_nothing(
+        client: FlaskClient, store: Services):  # noqa: F811
+    page = client.get(f"/c/{SLUG}?zip=82001").get_data(as_text=True)
+    assert 'formaction="/c/' in page and 'value="zh-Hant"' in page
+    typed = {**FORM, "email": "switch@example.org", "district": ""}
+    response = client.post(f"/c/{SLUG}/lang", data={**typed, "lang": "zh-Hant",
+                                                    "csrf_token": token_of(page)})
+    assert response.status_code == 200
+    body = response.get_data(as_text=True)
+    assert '<html lang="zh-Hant">' in body and "送出我的訊息" in body
+    assert FORM["message"] in body and 'value="switch@example.org"' in body
+    assert "Barrasso" in body  # the lookup too
+    assert stored_message(store, "switch@example.org") is None
+    # The page's relative links lead back to the campaign page.
+    back = client.get(f"/c/{SLUG}/lang?lang=en&zip=82001")
+    assert back.status_code == 302 and back.headers["Location"].endswith(
+        f"/c/{SLUG}?lang=en&zip=82001")
+    # No token, or no language of ours: refused by the field, never a 500.
+    assert client.post(f"/c/{SLUG}/lang", data={**typed, "lang": "zh-Hant"}).status_code == 400
+    bad = client.post(f"/c/{SLUG}/lang", data={**typed, "lang": "fr",
+                                               "csrf_token": token_of(page)})
+    assert bad.status_code == 400 and "lang" in bad.get_data(as_text=True)

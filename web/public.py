@@ -35,7 +35,7 @@ from web.context import db, services
 from web.csrf import FIELD as CSRF_FIELD
 from web.csrf import check_csrf, csrf_token
 from web.errors import RETRY_AFTER_SECONDS
-from web.i18n import locale
+from web.i18n import LOCALES, locale
 from web.legislators import lookup_for_page
 
 log = logging.getLogger(__name__)
@@ -102,6 +102,32 @@ def campaign_page(slug: str) -> str:
         campaign, form=request.args, lookup=lookup, messages=messages))
 
 
+@bp.post("/c/<slug>/lang")
+def switch_language(slug: str) -> str:
+    """The campaign page in the language asked, with everything typed still in the form: the
+    language switch of a page without JavaScript (with it, the header's links keep the typed
+    text in the tab's storage). Stores nothing."""
+    campaign = load_campaign(slug)
+    check_csrf()
+    asked = request.form.get("lang", "")
+    if asked not in LOCALES:
+        abort(400, description="lang: one of " + ", ".join(LOCALES))
+    g.locale = asked
+    typed = {k: v for k, v in request.form.items() if k not in (CSRF_FIELD, "lang", "locale")}
+    # The lookup again from the ZIP and district typed (no geocoding in a language switch).
+    lookup = lookup_for_page({"zip": typed.get("zip", ""), "district": typed.get("district", "")})
+    messages = page_messages(db(), services().settings, campaign, looked_up(lookup), asked,
+                             zip_code=looked_up_zip(lookup))
+    return render_template("campaign.html", **page_context(
+        campaign, form=typed, lookup=lookup, messages=messages))
+
+
+@bp.get("/c/<slug>/lang")
+def switch_language_link(slug: str) -> Response:
+    """The page's relative links (``?lang=``, a district chosen) after a language switch."""
+    return redirect(url_for("public.campaign_page", slug=slug, **request.args.to_dict()))
+
+
 def looked_up(lookup: dict[str, Any] | None) -> list[dict[str, Any]]:
     """The people of a step-1 answer (senators, then representatives); none after an error."""
     answer = (lookup or {}).get("answer") or {}
@@ -141,9 +167,11 @@ def accept_form(slug: str, check_token: Callable[[], None], thanks_endpoint: str
         g.action_id = str(submission.action_id)
     except FieldError as exc:
         typed = request.form.to_dict()
-        if exc.field == "district":  # the choice belonged to another lookup: choose again
-            typed.pop("district", None)
-        context = page_context(campaign, form=typed, error=exc, **layout)
+        again: dict[str, Any] = {}
+        if exc.field == "district":  # the choice belonged to another lookup: choose again,
+            typed.pop("district", None)  # from this ZIP's districts (no geocoding here)
+            again["lookup"] = lookup_for_page({"zip": typed.get("zip", "")})
+        context = page_context(campaign, form=typed, error=exc, **again, **layout)
         return render_template("campaign.html", **context), exc.status
     except (DBAPIError, BatchTimeout) as exc:
         # Nothing was stored: the page comes back with everything typed, to send again.

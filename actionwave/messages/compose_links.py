@@ -64,11 +64,10 @@ def with_override(legislator: LegislatorRef,
 
 @dataclass(frozen=True)
 class ChannelChoice:
-    """How one legislator is reached. ``channel`` is one of ``CHANNELS``; ``note`` is a UI key."""
+    """How one legislator is reached. ``channel`` is one of ``CHANNELS``."""
 
     legislator: LegislatorRef
     channel: str
-    note: str
     address: str | None = None
     cwc_office: str | None = None
     compose: ComposeLinks | None = None
@@ -109,18 +108,18 @@ def plan_channels(
                    if address else None)
         office = cwc_office_code(legislator) if cwc_enabled else None
         if office:
-            choice = ChannelChoice(legislator, "cwc", "channel_cwc", address, office, compose,
+            choice = ChannelChoice(legislator, "cwc", address, office, compose,
                                    legislator.contact_form)
         elif address and not email_enabled:
-            choice = ChannelChoice(legislator, "compose", "channel_compose", address, None,
+            choice = ChannelChoice(legislator, "compose", address, None,
                                    compose, legislator.contact_form)
         elif address:
-            choice = ChannelChoice(legislator, "email", "channel_email", address, None, compose,
+            choice = ChannelChoice(legislator, "email", address, None, compose,
                                    legislator.contact_form)
         elif legislator.contact_form:
-            choice = ChannelChoice(legislator, "contact_form", "channel_contact_form",
+            choice = ChannelChoice(legislator, "contact_form",
                                    contact_form=legislator.contact_form)
         else:
-            choice = ChannelChoice(legislator, "none", "channel_none")
+            choice = ChannelChoice(legislator, "none")
         plan.append(choice)
     return plan
