@@ -9,10 +9,12 @@ prints; it may import anything below it (the running system, the domain, the pla
 from __future__ import annotations
 
 import os
+import re
 import sys
 from pathlib import Path
 
 import click
+from sqlalchemy.exc import DBAPIError
 
 from actionwave.config import Settings, SettingsError
 
@@ -299,5 +301,19 @@ def build_cli() -> click.Group:
     return cli
 
 
+# What SQLite and PostgreSQL say when a table is missing: the schema was never applied.
+MISSING_TABLE = re.compile(r"no such table|relation \"[^\"]+\" does not exist|UndefinedTable")
+
+
 def main() -> None:
-    build_cli()()
+    """The ``actionwave`` command. A database without our tables gets one line saying what to
+    run, not a traceback: it is the first thing a newcomer or an operator of a fresh database
+    meets."""
+    try:
+        build_cli()()
+    except DBAPIError as exc:
+        if not MISSING_TABLE.search(str(exc.orig)):
+            raise
+        click.echo("Error: the database has no Actionwave tables yet; apply the schema with "
+                   "'actionwave db upgrade' (DATABASE_URL says which database).", err=True)
+        sys.exit(2)

@@ -4,6 +4,9 @@ legislator and time; office channels in bulk with a dry run."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -172,3 +175,36 @@ def test_coverage_import_of_a_bad_file_names_each_line_and_changes_nothing(
     assert f"{bad}, line 2: email: nope: an email address such as" in result.output
     assert f"{bad}, line 3: bioguide_id: B001323 is also on line 2" in result.output
     assert "2 problems in 2 rows: nothing was changed." in result.output
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def empty_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A database with none of our tables, as a fresh server or a new instance folder has."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'empty.db'}"
+        return
+    from sqlalchemy import create_engine, text
+
+    from tests.conftest import SERVER_URL
+
+    name = f"aw_empty_{uuid.uuid4().hex[:8]}"
+    server = create_engine(SERVER_URL, isolation_level="AUTOCOMMIT")
+    with server.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield SERVER_URL.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        with server.connect() as connection:
+            connection.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+        server.dispose()
+
+
+def test_a_database_without_our_tables_gets_one_line_saying_what_to_run(
+        empty_database: str, tmp_path: Path):
+    env = {**os.environ, "DATABASE_URL": empty_database, "INSTANCE_PATH": str(tmp_path),
+           "REDIS_URL": "redis://127.0.0.1:6379/0", "SECRET_KEY": "test"}
+    run = subprocess.run([sys.executable, "-m", "actionwave", "wave", "list"], env=env,
+                         capture_output=True, text=True, timeout=60)
+    assert run.returncode == 2, run.stderr
+    assert "actionwave db upgrade" in run.stderr
+    assert "Traceback" not in run.stderr
