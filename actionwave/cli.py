@@ -149,8 +149,7 @@ def worker(settings: Settings, queues: str | None, celery_args: tuple[str, ...])
     `--concurrency N` sends at most N batches of those channels at once. Refuses to start while
     CWC is configured with delivery agent settings CWC would refuse."""
     from actionwave.cwc.agent import AgentSettingsError, check_agent_settings
-    from workers import create_celery
-    from workers.queues import queue_names
+    from workers import create_celery, queue_names
 
     try:
         names = queue_names(settings.namespace,

@@ -172,3 +172,9 @@ def test_coverage_import_of_a_bad_file_names_each_line_and_changes_nothing(
     assert f"{bad}, line 2: email: nope: an email address such as" in result.output
     assert f"{bad}, line 3: bioguide_id: B001323 is also on line 2" in result.output
     assert "2 problems in 2 rows: nothing was changed." in result.output
+
+
+def test_worker_refuses_an_unknown_queue_naming_the_option(run):
+    result = run("worker", "--queues", "email,sms")
+    assert result.exit_code == 2
+    assert "--queues" in result.output and "unknown queue sms" in result.output
