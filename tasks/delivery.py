@@ -65,9 +65,10 @@ def start_draining(services: Services, channel: str, wanted: int = 1) -> int:
 
 
 @shared_task(name="actionwave.deliver_due", bind=True, max_retries=None)
-def deliver_due(self, channel: str) -> int:  # type: ignore[no-untyped-def]
+def deliver_due(self, channel: str, _drainer: str | None = None) -> int:  # type: ignore[no-untyped-def]
     """Send one batch of due deliveries of ``channel``; while more are due, run again (on the
-    channel's queue, behind the runs already waiting there)."""
+    channel's queue, behind the runs already waiting there). ``_drainer``: the slot id that runs
+    queued before the per-channel queues carried; ignored."""
     services: Services = self.app.services
     sender = _senders(services).get(channel)
     if sender is None:
