@@ -139,15 +139,25 @@ def web(settings: Settings, port: int, host: str, workers: int) -> None:
 
 
 @cli.command(context_settings={"ignore_unknown_options": True},
-             epilog=example("actionwave worker", "actionwave worker --concurrency 8"))
+             epilog=example("actionwave worker", "actionwave worker --concurrency 8",
+                            "actionwave worker --queues email,wave_email --concurrency 8"))
+@click.option("--queues", help="comma-separated delivery channels (email, wave_email,"
+              " reminder_email, cwc) and `default` (every other task) to consume  [default: all]")
 @click.argument("celery_args", nargs=-1, type=click.UNPROCESSED)
 @click.pass_obj
-def worker(settings: Settings, celery_args: tuple[str, ...]) -> None:
+def worker(settings: Settings, queues: str | None, celery_args: tuple[str, ...]) -> None:
     """Run a Celery worker (extra arguments go to Celery); compose or systemd restarts it if it
-    dies. Refuses to start while CWC is configured with delivery agent settings CWC would
-    refuse."""
+    dies. Each delivery channel has its own queue, so a worker with `--queues` and
+    `--concurrency N` sends at most N batches of those channels at once. Refuses to start while
+    CWC is configured with delivery agent settings CWC would refuse."""
     from actionwave.cwc.agent import AgentSettingsError, check_agent_settings
-    from workers import create_celery
+    from workers import create_celery, queue_names
+
+    try:
+        names = queue_names(settings.namespace,
+                            [q.strip() for q in queues.split(",") if q.strip()] if queues else None)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--queues") from None
 
     refuse_unsafe(settings, "worker")
     try:
@@ -159,7 +169,8 @@ def worker(settings: Settings, celery_args: tuple[str, ...]) -> None:
         os.nice(settings.worker_nice)
     # --quiet: no banner (the log says when the worker is connected and ready).
     create_celery(settings).worker_main(
-        ["--quiet", "worker", "--loglevel", settings.log_level, *celery_args])
+        ["--quiet", "worker", "--loglevel", settings.log_level, "-Q", ",".join(names),
+         *celery_args])
 
 
 @cli.command(context_settings={"ignore_unknown_options": True},

@@ -65,8 +65,6 @@ class Settings:
     delivery_backoff_max_seconds: float = 3600.0
     delivery_lookup_grace_seconds: float = 60.0
     delivery_sweep_seconds: float = 5.0
-    # Task chains draining one channel at once, across all workers (actionwave.delivery.drainers).
-    delivery_drainers: int = 8
     sendgrid_requests_per_minute: int = 600
     office_messages_per_minute: int = 60
     ratelimit_burst: int = 1
@@ -222,11 +220,11 @@ class Settings:
 
     def require_redis(self, what: str) -> None:
         """Refuse ``what`` (web, a worker, beat, a limiter) on a server database without Redis:
-        rate limits, drainer slots and the beat lock would be per process instead of shared."""
+        rate limits and the beat lock would be per process instead of shared."""
         if not self.embedded and not self.redis_url:
             raise SettingsError(
                 f"REDIS_URL: required for {what} when DATABASE_URL is a server database;"
-                " rate limits, drainer slots and the beat lock are shared through it")
+                " rate limits and the beat lock are shared through it")
 
     def to_env(self) -> dict[str, str]:
         """These settings as environment variables, for child processes (includes secrets).

@@ -19,7 +19,6 @@ from actionwave.db import PostgresOptions, make_engine, make_session_factory, re
 
 if TYPE_CHECKING:
     from actionwave.bill.congress_api import BillSource
-    from actionwave.delivery.drainers import Drainers
     from actionwave.delivery.ratelimit import RateLimiter
     from actionwave.intake import SubmissionStore
     from actionwave.legislators.geocoder import Geocoder
@@ -73,13 +72,6 @@ class Services:
         from actionwave.delivery.ratelimit import make_rate_limiter
 
         return make_rate_limiter(self.settings)
-
-    @cached_property
-    def drainers(self) -> Drainers:
-        """Slots for the task chains that drain each channel (``actionwave.delivery.drainers``)."""
-        from actionwave.delivery.drainers import make_drainers
-
-        return make_drainers(self.settings)
 
     @cached_property
     def geocoder(self) -> Geocoder:

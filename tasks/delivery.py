@@ -15,7 +15,6 @@ import threading
 
 from celery import shared_task
 from kombu.exceptions import OperationalError as BrokerError
-from redis.exceptions import RedisError
 from sqlalchemy.exc import OperationalError
 
 from actionwave.config import Settings
@@ -52,27 +51,24 @@ def _worker_id() -> str:
 
 
 def start_draining(services: Services, channel: str, wanted: int = 1) -> int:
-    """Start up to ``wanted`` drainers of ``channel``, as many as there are free slots
-    (``actionwave.delivery.drainers``); returns how many started. A Redis or broker outage starts
-    none: the sweep asks again later."""
+    """Queue ``wanted`` runs of ``channel`` on its own queue (``workers.queues``), where the
+    workers consuming it run at most their concurrency at once; returns how many were queued. A
+    broker outage queues none: the sweep asks again later."""
     started = 0
     try:
         for _ in range(wanted):
-            drainer = services.drainers.start(channel)
-            if drainer is None:
-                break
-            deliver_due.delay(channel, drainer)
+            deliver_due.delay(channel)
             started += 1
-    except (RedisError, BrokerError) as exc:
+    except BrokerError as exc:
         log.warning("could not start draining %s now (%s); the sweep will", channel, exc)
     return started
 
 
 @shared_task(name="actionwave.deliver_due", bind=True, max_retries=None)
-def deliver_due(self, channel: str, drainer: str | None = None) -> int:  # type: ignore[no-untyped-def]
-    """Send one batch of due deliveries of ``channel``; while more are due, ``drainer`` (the
-    chain's slot) runs again. A run without a slot takes one to go on, or leaves the rest to the
-    drainers already running."""
+def deliver_due(self, channel: str, _drainer: str | None = None) -> int:  # type: ignore[no-untyped-def]
+    """Send one batch of due deliveries of ``channel``; while more are due, run again (on the
+    channel's queue, behind the runs already waiting there). ``_drainer``: the slot id that runs
+    queued before the per-channel queues carried; ignored."""
     services: Services = self.app.services
     sender = _senders(services).get(channel)
     if sender is None:
@@ -84,15 +80,8 @@ def deliver_due(self, channel: str, drainer: str | None = None) -> int:  # type:
         )
     except OperationalError as exc:  # database unreachable; claimed rows come back via leases
         raise self.retry(exc=exc, countdown=min(2 ** self.request.retries, 30)) from exc
-    drainers = services.drainers
-    if not result.more_due:
-        if drainer:
-            drainers.end(channel, drainer)
-    elif drainer:
-        drainers.renew(channel, drainer)
-        self.apply_async((channel, drainer))
-    elif (drainer := drainers.start(channel)) is not None:
-        self.apply_async((channel, drainer))
+    if result.more_due:
+        self.apply_async((channel,))
     return result.sent
 
 

@@ -177,6 +177,12 @@ def test_coverage_import_of_a_bad_file_names_each_line_and_changes_nothing(
     assert "2 problems in 2 rows: nothing was changed." in result.output
 
 
+def test_worker_refuses_an_unknown_queue_naming_the_option(run):
+    result = run("worker", "--queues", "email,sms")
+    assert result.exit_code == 2
+    assert "--queues" in result.output and "unknown queue sms" in result.output
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def empty_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A database with none of our tables, as a fresh server or a new instance folder has."""

@@ -61,8 +61,15 @@ def test_compose_file_is_valid_with_and_without_the_pgbouncer_profile():
             assert ":" in image and not image.endswith(":latest"), f"{name}: pin {image}"
             assert service["logging"]["options"]["max-size"], f"{name}: logs rotate"
     services = plain["services"]
-    for name in ("web", "worker", "beat"):
+    for name in ("web", "worker", "worker-mail", "worker-cwc", "beat"):
         assert services[name]["healthcheck"]["test"], f"{name} has a healthcheck"
+    from workers.queues import DEFAULT, DELIVERY_CHANNELS
+
+    consumed = [services[name]["command"][services[name]["command"].index("--queues") + 1]
+                for name in ("worker", "worker-mail", "worker-cwc")]
+    assert sorted(",".join(consumed).split(",")) == sorted([DEFAULT, *DELIVERY_CHANNELS])
+    for name in ("worker-mail", "worker-cwc"):  # a fixed concurrency per channel group
+        assert "--concurrency" in services[name]["command"]
     web = services["web"]
     from web import gunicorn_conf
 
@@ -178,15 +185,13 @@ def test_server_database_without_redis_refuses_to_start(settings, process: str):
 
 
 def test_no_per_process_fallbacks_outside_the_embedded_default(settings, tmp_path):
-    from actionwave.delivery.drainers import make_drainers
     from actionwave.delivery.ratelimit import make_rate_limiter
 
     server = replace(settings, redis_url="")
-    for make in (make_rate_limiter, make_drainers):
-        with pytest.raises(SettingsError, match="REDIS_URL"):
-            make(server)
+    with pytest.raises(SettingsError, match="REDIS_URL"):
+        make_rate_limiter(server)
     embedded = Settings.from_env({}, instance_path=tmp_path)
-    assert make_rate_limiter(embedded) and make_drainers(embedded)
+    assert make_rate_limiter(embedded)
 
 
 def test_a_sendgrid_key_without_mail_from_refuses_to_start(settings, tmp_path):

@@ -10,6 +10,7 @@ from actionwave.config import Settings
 from actionwave.logs import configure_logging
 from actionwave.services import Services
 from schedules.beat import beat_schedule
+from workers.queues import delivery_router
 from workers.time_limits import ThreadTimeLimits
 
 TASK_MODULES = ["tasks.actions", "tasks.delivery", "tasks.bill", "tasks.waves", "tasks.reminders"]
@@ -33,6 +34,7 @@ def create_celery(settings: Settings, services: Services | None = None) -> Celer
     app.conf.update(
         include=TASK_MODULES,
         task_default_queue=settings.namespace,
+        task_routes=(delivery_router(settings.namespace),),  # deliver_due: a queue per channel
         task_acks_late=True,  # every task is idempotent: redeliver rather than lose
         # Below DELIVERY_LEASE_SECONDS by default: no task outlives the leases it took.
         task_soft_time_limit=settings.task_soft_time_limit_seconds,
