@@ -22,7 +22,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from actionwave.runner import GUNICORN_CONFIG
+from actionwave.cli.runner import GUNICORN_CONFIG
 
 ROOT = Path(__file__).resolve().parents[1]
 SERVER_URL = os.environ.get("BENCH_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -103,7 +103,7 @@ def free_port() -> int:
 @contextmanager
 def scratch_database() -> Iterator[str]:
     """A new, migrated PostgreSQL database, dropped afterwards."""
-    from actionwave.migrate import upgrade
+    from actionwave.platform.migrate import upgrade
 
     name = f"aw_bench_{secrets.token_hex(4)}"
     admin = sa.create_engine(SERVER_URL, isolation_level="AUTOCOMMIT")

@@ -52,8 +52,8 @@ PATH = f"/api/v1/campaigns/{SLUG}/actions"
 
 
 def load_campaign(url: str) -> None:
-    from actionwave.campaigns import load_campaign as load
-    from actionwave.db import make_engine, make_session_factory
+    from actionwave.campaigns.files import load_campaign as load
+    from actionwave.platform.db import make_engine, make_session_factory
 
     engine = make_engine(url)
     with make_session_factory(engine)() as session:

@@ -11,7 +11,7 @@ together, ``p99_ms_rounds`` each round's own): the ratio is our intake against t
 baseline's, each with its own pipeline on the same two cores. After each turn the app's pipeline
 catches up before the other's turn starts (``catch_up_s``, median of the rounds): the baseline's
 workers take its tasks during the load, ours leave the actions in the outbox while the intake
-surges (``actionwave.surge``; ``--surge-per-s 0`` turns that off) and take them after. Then
+surges (``actionwave.intake.surge``; ``--surge-per-s 0`` turns that off) and take them after. Then
 everything is counted: ``server_outcomes`` (the intake's answers in the whole run by outcome,
 from its own counter: ``rate_limited`` is 429, ``unavailable`` 503, ``invalid`` another 4xx),
 ``accepted`` (its 202s: wrk misses replies in flight when it stops), ``stored`` (action rows),
@@ -48,8 +48,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import redis
 from sqlalchemy import func, select
 
-from actionwave.config import Settings
-from actionwave.metrics import QUEUE_PRIORITY_SUFFIXES
+from actionwave.platform.config import Settings
+from actionwave.system.metrics import QUEUE_PRIORITY_SUFFIXES
 from bench.harness import REDIS_URL, combine, gunicorn, scratch_database, wrk
 from bench.intake import PATH, load_campaign, open_loop_run
 from bench.pipeline import start_stub, start_workers, stub_stats
@@ -61,7 +61,7 @@ ACCEPTED_RE = re.compile(r'^actionwave_intake_submissions_total\{outcome="(\w+)"
 def sync_legislators(settings: Settings, source: str) -> None:
     from actionwave.legislators.sources import read_source
     from actionwave.legislators.sync import store_snapshot
-    from actionwave.services import Services
+    from actionwave.system.services import Services
 
     services = Services(settings)
     with services.session() as session:
@@ -117,8 +117,8 @@ def measure(args: argparse.Namespace, ours: str, baseline: str,
 
 
 def pipeline_counts(settings: Settings) -> dict[str, int]:
-    from actionwave.models import Action, Delivery
-    from actionwave.services import Services
+    from actionwave.core.models import Action, Delivery
+    from actionwave.system.services import Services
 
     services = Services(settings)
     with services.session() as session:
@@ -138,7 +138,7 @@ def pipeline_counts(settings: Settings) -> dict[str, int]:
 def drain(settings: Settings, mail_url: str, timeout: float) -> tuple[dict[str, Any], float]:
     """Wait until every action is resolved, its confirmation is at the stub, and no task of the
     pipeline is waiting or running (what is left of this turn must not run into the next)."""
-    from actionwave.services import Services
+    from actionwave.system.services import Services
     from workers import create_celery
 
     services = Services(settings)

@@ -31,13 +31,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from actionwave.config import Settings  # noqa: E402
 from actionwave.legislators.index import IndexCache  # noqa: E402
 from actionwave.legislators.lookup import find_legislators  # noqa: E402
 from actionwave.legislators.sources import read_source  # noqa: E402
 from actionwave.legislators.sync import store_snapshot  # noqa: E402
-from actionwave.migrate import upgrade  # noqa: E402
-from actionwave.services import Services  # noqa: E402
+from actionwave.platform.config import Settings  # noqa: E402
+from actionwave.platform.migrate import upgrade  # noqa: E402
+from actionwave.system.services import Services  # noqa: E402
 from bench.harness import gunicorn, nginx_proxy  # noqa: E402
 from bench.openloop import open_loop_get  # noqa: E402
 

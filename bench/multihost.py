@@ -47,7 +47,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from actionwave.config import Settings
+from actionwave.platform.config import Settings
 from bench.harness import REDIS_URL, ROOT, free_port, nginx_proxy, scratch_database
 from bench.intake import PATH
 

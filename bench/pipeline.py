@@ -39,7 +39,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sqlalchemy import func, insert, select
 
-from actionwave.config import Settings
+from actionwave.platform.config import Settings
 from bench.harness import REDIS_URL, ROOT, free_port, scratch_database
 
 CAMPAIGN_FILE = ROOT / "campaigns" / "hketo-certification-act.yaml"
@@ -50,12 +50,12 @@ TASK_BATCH = 200  # actions per resolve task, as the outbox relay hands them ove
 def seed(settings: Settings) -> tuple[str, list[str]]:
     """Legislators, the campaign and an address for every office; returns the campaign slug and
     the single-district ZIPs supporters are spread over."""
-    from actionwave.campaigns import load_campaign
+    from actionwave.campaigns.files import load_campaign
     from actionwave.legislators.models import Legislator, ZipDistrict
     from actionwave.legislators.sources import read_source
     from actionwave.legislators.sync import store_snapshot
     from actionwave.messages.models import TargetAddress
-    from actionwave.services import Services
+    from actionwave.system.services import Services
 
     services = Services(settings)
     with services.session() as session:
@@ -75,8 +75,8 @@ def seed(settings: Settings) -> tuple[str, list[str]]:
 
 def submit_some(settings: Settings, slug: str, zips: list[str], numbers: range) -> list[str]:
     """Supporters ``numbers`` submit through ``submit_action``; returns their action ids."""
-    from actionwave.intake import parse_action_form, submit_action
-    from actionwave.services import Services
+    from actionwave.intake.submissions import parse_action_form, submit_action
+    from actionwave.system.services import Services
 
     services = Services(settings)
     ids = []
@@ -96,8 +96,8 @@ def plan_some(settings: Settings, action_ids: list[str]) -> tuple[int, float, fl
     batches; returns the rows planned and the seconds spent resolving and planning."""
     from actionwave.delivery.planning import plan_batch
     from actionwave.delivery.targets import TargetPlanner
-    from actionwave.resolution import resolve_actions
-    from actionwave.services import Services
+    from actionwave.intake.resolution import resolve_actions
+    from actionwave.system.services import Services
 
     services = Services(settings)
     planned, resolving, planning = 0, 0.0, 0.0
@@ -158,9 +158,9 @@ def quiet_latencies(settings: Settings, slug: str, zips: list[str], count: int,
                     gap: float, timeout: float) -> list[float]:
     """``count`` supporters submit ``gap`` seconds apart while the workers run; returns, per
     action, the seconds from its submission until its last delivery was sent."""
-    from actionwave.intake import parse_action_form, submit_action
-    from actionwave.models import Action, Delivery
-    from actionwave.services import Services
+    from actionwave.core.models import Action, Delivery
+    from actionwave.intake.submissions import parse_action_form, submit_action
+    from actionwave.system.services import Services
 
     services = Services(settings)
     submitted: dict[uuid.UUID, float] = {}
@@ -200,8 +200,8 @@ def percentile(values: list[float], share: float) -> float:
 
 
 def count_deliveries(settings: Settings) -> dict[str, int]:
-    from actionwave.models import Delivery
-    from actionwave.services import Services
+    from actionwave.core.models import Delivery
+    from actionwave.system.services import Services
 
     services = Services(settings)
     with services.session() as session:
@@ -213,8 +213,8 @@ def count_deliveries(settings: Settings) -> dict[str, int]:
 
 
 def run(args: argparse.Namespace, database_url: str, mail_url: str, logs: Path) -> dict[str, Any]:
-    from actionwave.models import Delivery
-    from actionwave.services import Services
+    from actionwave.core.models import Delivery
+    from actionwave.system.services import Services
     from workers import create_celery
 
     settings = Settings.from_env(

@@ -29,10 +29,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sqlalchemy import func, select, text
 
-from actionwave.campaigns import load_campaign
-from actionwave.config import Settings
-from actionwave.models import Delivery, Wave
-from actionwave.services import Services
+from actionwave.campaigns.files import load_campaign
+from actionwave.core.models import Delivery, Wave
+from actionwave.platform.config import Settings
+from actionwave.system.services import Services
 from actionwave.waves.launch import create_wave, launch_wave
 from bench.harness import REDIS_URL, ROOT, scratch_database
 from bench.pipeline import start_stub, start_workers, stub_stats

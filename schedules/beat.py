@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from actionwave.config import Settings
+from actionwave.platform.config import Settings
 
 
 def beat_schedule(settings: Settings) -> dict[str, dict[str, Any]]:

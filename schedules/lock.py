@@ -19,7 +19,7 @@ from celery.beat import PersistentScheduler
 from redis.exceptions import LockError
 from redis.lock import Lock
 
-from actionwave.redis_clients import redis_client
+from actionwave.platform.redis_clients import redis_client
 
 log = logging.getLogger(__name__)
 

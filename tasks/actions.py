@@ -11,8 +11,8 @@ from actionwave.delivery.cwc_sending import CWC_CHANNEL
 from actionwave.delivery.mailing import MAIL_CHANNEL
 from actionwave.delivery.planning import plan_batch
 from actionwave.delivery.targets import TargetPlanner
+from actionwave.intake.resolution import resolve_actions as resolve
 from actionwave.legislators.index import NoSnapshot
-from actionwave.resolution import resolve_actions as resolve
 from tasks.delivery import start_draining
 
 

@@ -1,5 +1,5 @@
 """The bill watcher's beat task: poll each campaign's bill, then let the campaign react to the
-stage transitions the watcher recorded (``actionwave.reactions``), then announce them."""
+stage transitions the watcher recorded (``actionwave.campaigns.reactions``), then announce them."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from actionwave.bill.watcher import (
     announce_transitions,
     poll_campaign_bill,
 )
-from actionwave.reactions import react_to_transitions
+from actionwave.campaigns.reactions import react_to_transitions
 
 log = logging.getLogger(__name__)
 

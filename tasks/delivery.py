@@ -17,16 +17,16 @@ from celery import shared_task
 from kombu.exceptions import OperationalError as BrokerError
 from sqlalchemy.exc import OperationalError
 
-from actionwave.config import Settings
 from actionwave.cwc.client import CwcClient
 from actionwave.delivery import engine
 from actionwave.delivery.cwc_sending import CWC_CHANNEL, CwcSender
 from actionwave.delivery.mailing import MAIL_CHANNEL, MailSender
 from actionwave.delivery.policy import DeliveryPolicy
 from actionwave.delivery.recovery import due_channels, expire_leases
+from actionwave.platform.config import Settings
 from actionwave.reminders.mail import reminder_choices
 from actionwave.reminders.sweep import REMINDER_CHANNEL
-from actionwave.services import Services
+from actionwave.system.services import Services
 from actionwave.waves.launch import WAVE_CHANNEL
 from actionwave.waves.mail import CampaignMailSender, wave_choices
 

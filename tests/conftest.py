@@ -17,10 +17,10 @@ import redis
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from actionwave.config import Settings
-from actionwave.migrate import upgrade
-from actionwave.schema import metadata
-from actionwave.services import Services
+from actionwave.platform.config import Settings
+from actionwave.platform.migrate import upgrade
+from actionwave.system.schema import metadata
+from actionwave.system.services import Services
 from tests.support import RedisServer, WorkerProcess
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -135,7 +135,7 @@ def truncate_all(engine: sa.Engine) -> None:
 def campaign_slug(services: Services) -> str:
     """The example campaign, loaded (idempotently) and committed, with the made-up second
     campaign loaded after it (``second_campaign``), so every test runs with two campaigns."""
-    from actionwave.campaigns import load_campaign
+    from actionwave.campaigns.files import load_campaign
 
     with services.session() as session:
         slug = load_campaign(session, CAMPAIGN_FILE).slug

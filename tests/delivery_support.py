@@ -9,9 +9,9 @@ from datetime import UTC, datetime
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from actionwave.config import Settings
+from actionwave.core.models import Action, Campaign, Delivery, Supporter
 from actionwave.delivery.mailing import MAIL_CHANNEL, mail_payload
-from actionwave.models import Action, Campaign, Delivery, Supporter
+from actionwave.platform.config import Settings
 from tests.stubs.sendgrid import API_KEY, SendGridStub
 
 

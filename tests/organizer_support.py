@@ -17,13 +17,13 @@ from flask import Flask
 from werkzeug.serving import make_server
 
 from actionwave.accounts.services import create_user
-from actionwave.campaigns import load_campaign
-from actionwave.config import Settings
+from actionwave.campaigns.files import load_campaign
 from actionwave.legislators.sources import read_source
 from actionwave.legislators.sync import store_snapshot
-from actionwave.migrate import upgrade
-from actionwave.schema import metadata
-from actionwave.services import Services
+from actionwave.platform.config import Settings
+from actionwave.platform.migrate import upgrade
+from actionwave.system.schema import metadata
+from actionwave.system.services import Services
 from tests.conftest import CAMPAIGN_FILE, KEPT_TABLES, SHARED_DATA, truncate_all
 
 PASSWORD = "correct horse battery"

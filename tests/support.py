@@ -21,11 +21,11 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from actionwave.config import Settings
+from actionwave.core.models import Target
+from actionwave.intake.resolution import resolve_actions
 from actionwave.legislators.geocoder import Geocoder
 from actionwave.legislators.index import ZipIndex
-from actionwave.models import Target
-from actionwave.resolution import resolve_actions
+from actionwave.platform.config import Settings
 
 T = TypeVar("T")
 

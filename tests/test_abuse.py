@@ -20,10 +20,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from actionwave.accounts.services import create_user
-from actionwave.config import Settings, SettingsError
+from actionwave.core.models import Supporter
 from actionwave.mail.confirmation import build_confirmation
-from actionwave.models import Supporter
-from actionwave.services import Services
+from actionwave.platform.config import Settings, SettingsError
+from actionwave.system.services import Services
 from tests.test_console import PASSWORD, sign_in
 from web.ratelimit import TOO_MANY
 
@@ -181,7 +181,7 @@ def test_template_syntax_in_a_supporter_message_is_stored_literally(client, url,
     message = "{{ config.SECRET_KEY }} {% for x in range(9) %}x{% endfor %}"
     action_id = client.post(url, json=person(message=message)).get_json()["id"]
     with committed_db.session() as session:
-        from actionwave.models import Action
+        from actionwave.core.models import Action
 
         assert session.get(Action, uuid.UUID(action_id)).message == message
 
@@ -244,7 +244,7 @@ def test_decomposed_names_are_stored_composed(client, url, committed_db):
 
 
 def _first_name(services: Services, action_id: str) -> str:
-    from actionwave.models import Action
+    from actionwave.core.models import Action
 
     with services.session() as session:
         action = session.get(Action, uuid.UUID(action_id))

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from actionwave.intake import ALLOWED
+from actionwave.intake.submissions import ALLOWED
 
 VALID = {"email": "kit@example.org", "first_name": "Kit", "last_name": "Wong", "zip": "60601"}
 

@@ -16,9 +16,8 @@ import pytest
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from actionwave.campaigns import load_campaign
-from actionwave.config import Settings
-from actionwave.db import make_engine, make_session_factory
+from actionwave.campaigns.files import load_campaign
+from actionwave.core.models import Action, Campaign, Delivery, Reminder, Supporter, Target
 from actionwave.delivery.claims import Claimed, claim_due_deliveries
 from actionwave.legislators.sources import read_source
 from actionwave.legislators.sync import store_snapshot
@@ -26,8 +25,9 @@ from actionwave.mail.audience import NO_CONSENT, SUPPRESSED, UNSUBSCRIBED, may_m
 from actionwave.mail.consent import grant_consent
 from actionwave.mail.events import suppress_address
 from actionwave.mail.unsubscribe import unsubscribe_from_campaign
-from actionwave.migrate import upgrade
-from actionwave.models import Action, Campaign, Delivery, Reminder, Supporter, Target
+from actionwave.platform.config import Settings
+from actionwave.platform.db import make_engine, make_session_factory
+from actionwave.platform.migrate import upgrade
 from actionwave.reminders.mail import reminder_choices
 from actionwave.reminders.sweep import (
     ASK_TO_CALL,

@@ -37,10 +37,10 @@ from sqlalchemy import func, select, text
 
 from actionwave.accounts.services import create_api_token, create_user
 from actionwave.bill.models import BillStageTransition
-from actionwave.campaigns import load_campaign
-from actionwave.config import Settings
-from actionwave.models import Action, Reminder, Supporter
-from actionwave.services import Services
+from actionwave.campaigns.files import load_campaign
+from actionwave.core.models import Action, Reminder, Supporter
+from actionwave.platform.config import Settings
+from actionwave.system.services import Services
 from tests.conftest import CAMPAIGN_FILE, SECOND_CAMPAIGN_FILE, truncate_all
 from tests.delivery_support import mail_settings
 from tests.stubs.congress import API_KEY, BillReplay, CongressStub, running

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from actionwave.config import Settings
+from actionwave.platform.config import Settings
 from tests.support import gunicorn_workers, open_connections, web_processes
 from web.balance import ConnectionShares
 

@@ -15,7 +15,7 @@ from actionwave.bill.budget import RequestBudget
 from actionwave.bill.congress_api import CongressGovClient
 from actionwave.bill.models import BillPoll
 from actionwave.bill.watcher import poll_campaign_bill
-from actionwave.models import Campaign
+from actionwave.core.models import Campaign
 from actionwave.waves.launch import create_wave
 from tests.conftest import ROOT
 from tests.stubs.congress import API_KEY, BillReplay, CongressStub, running

@@ -18,17 +18,17 @@ from sqlalchemy import select, update
 
 from actionwave.accounts.services import create_user
 from actionwave.bill.budget import RequestBudget
-from actionwave.bill.cli import bill
 from actionwave.bill.congress_api import CongressGovClient
 from actionwave.bill.models import BillPoll
 from actionwave.bill.polls import ADVICE, watch_status
 from actionwave.bill.watcher import poll_campaign_bill
-from actionwave.campaigns import load_campaign
-from actionwave.config import Settings
-from actionwave.counters import read_counters
-from actionwave.migrate import upgrade
-from actionwave.models import Campaign
-from actionwave.services import Services
+from actionwave.campaigns.files import load_campaign
+from actionwave.cli.bill import bill
+from actionwave.core.counters import read_counters
+from actionwave.core.models import Campaign
+from actionwave.platform.config import Settings
+from actionwave.platform.migrate import upgrade
+from actionwave.system.services import Services
 from actionwave.waves.launch import create_wave
 from tests.conftest import CAMPAIGN_FILE, ROOT
 from tests.stubs.congress import API_KEY, BillReplay, CongressStub, running

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from actionwave.models import Action, Supporter
+from actionwave.core.models import Action, Supporter
 from tests.support import wait_for
 
 pytestmark = pytest.mark.browser

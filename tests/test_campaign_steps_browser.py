@@ -13,11 +13,11 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 
-from actionwave.config import Settings
 from actionwave.mail.confirmation import confirmation_key
 from actionwave.mail.outbox_mailer import DevOutboxMailer
 from actionwave.messages.models import TargetAddress
-from actionwave.services import Services
+from actionwave.platform.config import Settings
+from actionwave.system.services import Services
 from tests.support import wait_for
 
 pytestmark = pytest.mark.browser

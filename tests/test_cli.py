@@ -17,11 +17,11 @@ import pytest
 from click.testing import CliRunner, Result
 from sqlalchemy import select
 
+from actionwave.campaigns.coverage_csv import BOM
 from actionwave.cli import build_cli
-from actionwave.coverage_csv import BOM
+from actionwave.core.models import Action, Campaign, Delivery, Supporter, Target
 from actionwave.mail.consent import grant_consent
-from actionwave.models import Action, Campaign, Delivery, Supporter, Target
-from actionwave.services import Services
+from actionwave.system.services import Services
 from actionwave.waves.launch import create_wave
 from tests.organizer_support import sqlite_services, store  # noqa: F401 (fixtures)
 

@@ -1,4 +1,5 @@
-"""Web and worker processes settle the garbage collector once started (actionwave.collector)."""
+"""Web and worker processes settle the garbage collector once started
+(actionwave.platform.collector)."""
 
 from __future__ import annotations
 
@@ -8,8 +9,8 @@ from collections.abc import Iterator
 import pytest
 from celery.signals import worker_init
 
-from actionwave import collector
-from actionwave.config import Settings
+from actionwave.platform import collector
+from actionwave.platform.config import Settings
 
 
 @pytest.fixture

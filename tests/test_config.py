@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from actionwave.config import Settings, SettingsError
+from actionwave.platform.config import Settings, SettingsError
 from tests.conftest import ROOT
 
 

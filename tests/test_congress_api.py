@@ -13,7 +13,7 @@ import pytest
 
 from actionwave.bill.budget import RequestBudget
 from actionwave.bill.congress_api import BillRef, BillSourceError, CongressGovClient
-from actionwave.delivery.ratelimit import RedisRateLimiter
+from actionwave.platform.ratelimit import RedisRateLimiter
 from tests.stubs.congress import API_KEY, CongressStub, recorded_bills, running
 
 HR21 = BillRef(117, "hr", 21)

@@ -7,8 +7,8 @@ from sqlalchemy import select
 
 from actionwave.accounts import throttle
 from actionwave.accounts.services import create_api_token, create_user
+from actionwave.core.models import Action, Campaign, Delivery, Supporter
 from actionwave.mail.consent import grant_consent
-from actionwave.models import Action, Campaign, Delivery, Supporter
 from web.console.auth import SESSION_KEY
 
 PASSWORD = "correct horse battery"

@@ -11,8 +11,8 @@ from playwright.sync_api import expect
 from sqlalchemy import select
 
 from actionwave.accounts.services import create_user
+from actionwave.core.models import Action, Campaign, Delivery, Supporter
 from actionwave.mail.consent import grant_consent
-from actionwave.models import Action, Campaign, Delivery, Supporter
 
 pytestmark = pytest.mark.browser
 

@@ -7,8 +7,8 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select, update
 
-from actionwave.models import MessageTemplate
-from actionwave.services import Services
+from actionwave.core.models import MessageTemplate
+from actionwave.system.services import Services
 from tests.organizer_support import (
     SCREENSHOTS,
     served,

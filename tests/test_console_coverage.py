@@ -12,9 +12,9 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import func, select
 
-from actionwave.coverage_csv import BOM
+from actionwave.campaigns.coverage_csv import BOM
 from actionwave.messages.models import OfficeChannel
-from actionwave.services import Services
+from actionwave.system.services import Services
 from tests.organizer_support import (
     SCREENSHOTS,
     served,

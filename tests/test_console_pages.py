@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import select
 
 from actionwave.bill.models import BillStageTransition
+from actionwave.core.models import BillAction, Campaign, MessageTemplate, Wave
 from actionwave.messages.models import TargetAddress
-from actionwave.models import BillAction, Campaign, MessageTemplate, Wave
 from tests.test_console import PASSWORD, csrf, sign_in
 
 SLUG = "hketo-certification-act"
@@ -262,7 +262,7 @@ def test_console_campaign_page_shows_the_embed_snippet(client, accounts):
 def make_embed_app(settings):  # type: ignore[no-untyped-def]
     from dataclasses import replace
 
-    from actionwave.services import Services
+    from actionwave.system.services import Services
     from web import create_app
 
     made: list[Services] = []

@@ -10,17 +10,17 @@ import io
 import pytest
 from sqlalchemy import func, select
 
-from actionwave.coverage import coverage
-from actionwave.coverage_csv import (
+from actionwave.campaigns.coverage import coverage
+from actionwave.campaigns.coverage_csv import (
     BOM,
     CoverageImportError,
     apply_import,
     export_channels,
     plan_import,
 )
+from actionwave.core.models import Campaign
 from actionwave.messages.models import OfficeChannel, TargetAddress
-from actionwave.models import Campaign
-from actionwave.services import Services
+from actionwave.system.services import Services
 from tests.organizer_support import sqlite_services, store  # noqa: F401 (fixtures)
 
 # NJ-04 and Alaska at large (no contact form in the data); a senator with one.

@@ -9,8 +9,7 @@ from datetime import date
 
 import pytest
 
-from actionwave.channels import Permanent, Retryable
-from actionwave.config import Settings
+from actionwave.core.channels import Permanent, Retryable
 from actionwave.cwc.client import CwcClient
 from actionwave.cwc.message import (
     CwcConstituent,
@@ -19,6 +18,7 @@ from actionwave.cwc.message import (
     build_cwc_xml,
     delivery_id,
 )
+from actionwave.platform.config import Settings
 from tests.stubs.base import StubServer
 from tests.stubs.cwc import AGENT, API_KEY, cwc_stub
 

@@ -10,8 +10,8 @@ from dataclasses import replace
 
 import pytest
 
-from actionwave.config import Settings
 from actionwave.cwc.agent import AgentSettingsError, agent_problems, check_agent_settings
+from actionwave.platform.config import Settings
 from tests.conftest import ROOT
 from tests.stubs.cwc import AGENT
 

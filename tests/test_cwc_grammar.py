@@ -24,7 +24,7 @@ from lxml import etree
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from actionwave.config import Settings
+from actionwave.core.models import Delivery
 from actionwave.cwc.grammar import STATES, document_problems
 from actionwave.cwc.message import (
     PREFIXES,
@@ -37,10 +37,10 @@ from actionwave.delivery.claims import Claimed
 from actionwave.delivery.cwc_sending import CWC_CHANNEL, cwc_document
 from actionwave.delivery.planning import plan_deliveries
 from actionwave.delivery.targets import CWC_TOPIC, TargetPlanner
-from actionwave.intake import FieldError, parse_action_form, submit_action
+from actionwave.intake.submissions import FieldError, parse_action_form, submit_action
 from actionwave.legislators.models import Legislator, ZipDistrict
 from actionwave.legislators.sync import current_snapshot_id
-from actionwave.models import Delivery
+from actionwave.platform.config import Settings
 from tests.stubs.base import REFERENCE
 from tests.stubs.cwc import AGENT
 from tests.support import resolve_action

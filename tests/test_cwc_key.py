@@ -14,11 +14,11 @@ from click.testing import CliRunner
 from flask import Flask
 
 from actionwave.accounts.services import create_user
-from actionwave.config import Settings
-from actionwave.intake import parse_action_form, submit_action
-from actionwave.models import Delivery
-from actionwave.schema import metadata
-from actionwave.services import Services
+from actionwave.core.models import Delivery
+from actionwave.intake.submissions import parse_action_form, submit_action
+from actionwave.platform.config import Settings
+from actionwave.system.schema import metadata
+from actionwave.system.services import Services
 from tests.stubs.cwc import AGENT, cwc_stub
 from tests.support import free_port, wait_for
 from tests.test_console import PASSWORD, sign_in
@@ -104,7 +104,7 @@ def test_the_key_never_leaves_the_request(
         assert page.status_code == 200 and KEY not in page.get_data(as_text=True)
 
     from actionwave.cli import cli
-    from actionwave.delivery.cli import deliveries
+    from actionwave.cli.delivery import deliveries
 
     cli.add_command(deliveries)
     for name, value in up.to_env().items():

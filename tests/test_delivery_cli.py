@@ -8,16 +8,16 @@ import pytest
 from click.testing import CliRunner, Result
 from sqlalchemy import select, update
 
-from actionwave.config import Settings
-from actionwave.models import Delivery
-from actionwave.services import Services
+from actionwave.core.models import Delivery
+from actionwave.platform.config import Settings
+from actionwave.system.services import Services
 from tests.delivery_support import add_mail_deliveries, states_of
 
 
 @pytest.fixture
 def run(settings: Settings, monkeypatch):  # type: ignore[no-untyped-def]
     from actionwave.cli import cli
-    from actionwave.delivery.cli import deliveries
+    from actionwave.cli.delivery import deliveries
 
     cli.add_command(deliveries)
     for name, value in settings.to_env().items():

@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select, update
 
-from actionwave.config import Settings
+from actionwave.core.models import Delivery
 from actionwave.cwc.message import delivery_id
 from actionwave.delivery.claims import Claimed, claim_due_deliveries
 from actionwave.delivery.cwc_sending import CWC_CHANNEL, CwcSender, cwc_document, cwc_payload
@@ -19,12 +19,12 @@ from actionwave.delivery.engine import deliver_due
 from actionwave.delivery.outcomes import BatchResult
 from actionwave.delivery.planning import plan_deliveries
 from actionwave.delivery.policy import DeliveryPolicy
-from actionwave.delivery.ratelimit import LocalRateLimiter
 from actionwave.delivery.recovery import expire_leases, in_doubt_report
 from actionwave.delivery.targets import TargetPlanner
-from actionwave.intake import parse_action_form, submit_action
-from actionwave.models import Delivery
-from actionwave.services import Services
+from actionwave.intake.submissions import parse_action_form, submit_action
+from actionwave.platform.config import Settings
+from actionwave.platform.ratelimit import LocalRateLimiter
+from actionwave.system.services import Services
 from tests.stubs.base import StubServer
 from tests.stubs.cwc import AGENT, API_KEY, cwc_stub
 from tests.support import resolve_action, wait_for
@@ -200,7 +200,7 @@ def test_the_dead_documents_reason_shows_in_the_cli_and_the_console(
 
     from actionwave.accounts.services import create_user
     from actionwave.cli import cli
-    from actionwave.delivery.cli import deliveries
+    from actionwave.cli.delivery import deliveries
     from tests.test_console import PASSWORD, sign_in
 
     sending = cwc_settings(settings, stub)

@@ -8,10 +8,10 @@ from collections.abc import Iterator
 
 import pytest
 
-from actionwave.config import Settings
 from actionwave.delivery.cwc_sending import CWC_CHANNEL
 from actionwave.delivery.mailing import MAIL_CHANNEL
-from actionwave.services import Services
+from actionwave.platform.config import Settings
+from actionwave.system.services import Services
 from tests.delivery_support import add_mail_deliveries, mail_settings, states_of
 from tests.stubs.sendgrid import SendGridStub, sendgrid_stub
 from tests.support import wait_for

@@ -10,17 +10,17 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import event, select, update
 
-from actionwave.config import Settings
+from actionwave.core.models import Delivery
 from actionwave.delivery.claims import claim_due_deliveries
 from actionwave.delivery.engine import deliver_due
 from actionwave.delivery.mailing import MAIL_CHANNEL, MailSender
 from actionwave.delivery.policy import DeliveryPolicy
-from actionwave.delivery.ratelimit import LocalRateLimiter
 from actionwave.delivery.recovery import expire_leases, retry_dead
 from actionwave.delivery.states import IllegalTransition, move
 from actionwave.mail.sendgrid_mailer import SendGridMailer
-from actionwave.models import Delivery
-from actionwave.services import Services
+from actionwave.platform.config import Settings
+from actionwave.platform.ratelimit import LocalRateLimiter
+from actionwave.system.services import Services
 from tests.delivery_support import add_mail_deliveries, mail_settings, states_of
 from tests.stubs.sendgrid import SendGridStub, sendgrid_stub
 
@@ -178,8 +178,8 @@ def test_outcome_is_not_written_over_a_lease_that_was_taken_away(
 
 
 def test_claim_works_on_the_embedded_sqlite_database(tmp_path, campaign_slug: str) -> None:  # type: ignore[no-untyped-def]
-    from actionwave.campaigns import load_campaign
-    from actionwave.migrate import upgrade
+    from actionwave.campaigns.files import load_campaign
+    from actionwave.platform.migrate import upgrade
     from tests.conftest import CAMPAIGN_FILE
 
     embedded = Settings.from_env({}, instance_path=tmp_path)

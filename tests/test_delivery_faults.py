@@ -12,10 +12,10 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import func, select
 
-from actionwave.config import Settings
+from actionwave.core.models import Delivery
 from actionwave.delivery.mailing import MAIL_CHANNEL
-from actionwave.models import Delivery
-from actionwave.services import Services
+from actionwave.platform.config import Settings
+from actionwave.system.services import Services
 from tests.delivery_support import add_mail_deliveries, mail_settings
 from tests.stubs.sendgrid import SendGridStub, sendgrid_stub
 from tests.support import wait_for

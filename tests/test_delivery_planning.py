@@ -5,9 +5,9 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from actionwave.config import Settings
+from actionwave.core.models import Action, Campaign, Delivery, Supporter, Target
 from actionwave.delivery.planning import PlannedDelivery, plan_deliveries
-from actionwave.models import Action, Campaign, Delivery, Supporter, Target
+from actionwave.platform.config import Settings
 
 
 def resolved_action(session: Session, campaign_slug: str) -> Action:

@@ -12,11 +12,11 @@ import pytest
 import redis
 from sqlalchemy import func, select
 
-from actionwave.config import Settings
+from actionwave.core.models import Delivery
 from actionwave.delivery.mailing import MAIL_CHANNEL
-from actionwave.delivery.ratelimit import LocalRateLimiter, RedisRateLimiter
-from actionwave.models import Delivery
-from actionwave.services import Services
+from actionwave.platform.config import Settings
+from actionwave.platform.ratelimit import LocalRateLimiter, RedisRateLimiter
+from actionwave.system.services import Services
 from tests.delivery_support import add_mail_deliveries, mail_settings
 from tests.stubs.sendgrid import SendGridStub, sendgrid_stub
 from tests.support import wait_for

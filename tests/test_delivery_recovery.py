@@ -12,16 +12,16 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select, update
 
-from actionwave.config import Settings
+from actionwave.core.models import Delivery
 from actionwave.delivery.claims import claim_due_deliveries
 from actionwave.delivery.engine import deliver_due
 from actionwave.delivery.mailing import MAIL_CHANNEL, MailSender, outgoing_mail
 from actionwave.delivery.policy import DeliveryPolicy
-from actionwave.delivery.ratelimit import LocalRateLimiter
 from actionwave.delivery.recovery import expire_leases, in_doubt_report
 from actionwave.mail.sendgrid_mailer import SendGridMailer
-from actionwave.models import Delivery
-from actionwave.services import Services
+from actionwave.platform.config import Settings
+from actionwave.platform.ratelimit import LocalRateLimiter
+from actionwave.system.services import Services
 from tests.delivery_support import add_mail_deliveries, mail_settings, states_of
 from tests.stubs.sendgrid import (
     SendGridHandler,

@@ -9,14 +9,14 @@ from dataclasses import replace
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from actionwave.config import Settings
+from actionwave.core.models import Action, Campaign, Delivery, Target
 from actionwave.delivery.claims import Claimed
 from actionwave.delivery.cwc_sending import cwc_document
 from actionwave.delivery.planning import plan_deliveries
 from actionwave.delivery.targets import TargetPlanner
-from actionwave.intake import parse_action_form, submit_action
+from actionwave.intake.submissions import parse_action_form, submit_action
 from actionwave.messages.models import TargetAddress
-from actionwave.models import Action, Campaign, Delivery, Target
+from actionwave.platform.config import Settings
 from tests.support import resolve_action
 
 OWN_WORDS = "My family is in Hong Kong. {{ not a template }}"

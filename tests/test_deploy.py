@@ -19,11 +19,11 @@ import sqlalchemy as sa
 import yaml
 from sqlalchemy import select
 
-from actionwave.config import Settings, SettingsError
-from actionwave.health import readiness
-from actionwave.migrate import LOCK_KEY, upgrade
-from actionwave.models import Campaign, MessageTemplate
-from actionwave.services import Services
+from actionwave.core.models import Campaign, MessageTemplate
+from actionwave.platform.config import Settings, SettingsError
+from actionwave.platform.migrate import LOCK_KEY, upgrade
+from actionwave.system.health import readiness
+from actionwave.system.services import Services
 from tests.conftest import CAMPAIGN_FILE
 from tests.test_console import csrf, sign_in
 from tests.test_console_pages import EDITOR, SLUG, accounts  # noqa: F401 (a fixture)
@@ -185,7 +185,7 @@ def test_server_database_without_redis_refuses_to_start(settings, process: str):
 
 
 def test_no_per_process_fallbacks_outside_the_embedded_default(settings, tmp_path):
-    from actionwave.delivery.ratelimit import make_rate_limiter
+    from actionwave.platform.ratelimit import make_rate_limiter
 
     server = replace(settings, redis_url="")
     with pytest.raises(SettingsError, match="REDIS_URL"):
@@ -262,7 +262,7 @@ def test_migrations_wait_for_each_other(settings):
 
 
 def test_the_x_client_gives_up_on_a_hung_server(settings, silent_server):
-    from actionwave.channels import Retryable
+    from actionwave.core.channels import Retryable
     from actionwave.social.x_poster import XPoster
 
     poster = XPoster(replace(settings, x_api_url=f"http://127.0.0.1:{silent_server}",

@@ -14,11 +14,11 @@ from click.testing import CliRunner
 from sqlalchemy import func, select
 
 from actionwave.cli import cli
-from actionwave.config import Settings
-from actionwave.doctor import diagnose, render
 from actionwave.legislators.models import Legislator
 from actionwave.legislators.sync import current_snapshot_id
-from actionwave.services import Services
+from actionwave.platform.config import Settings
+from actionwave.system.doctor import diagnose, render
+from actionwave.system.services import Services
 from tests.stubs.base import serve
 from tests.stubs.census import CensusHandler
 from tests.stubs.congress import API_KEY as CONGRESS_KEY

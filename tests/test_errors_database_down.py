@@ -24,9 +24,9 @@ import pytest
 import sqlalchemy as sa
 from flask.testing import FlaskClient
 
-from actionwave.config import Settings
-from actionwave.migrate import upgrade
-from actionwave.services import Services
+from actionwave.platform.config import Settings
+from actionwave.platform.migrate import upgrade
+from actionwave.system.services import Services
 from tests.conftest import CAMPAIGN_FILE
 from tests.support import wait_for
 
@@ -85,7 +85,7 @@ def private_postgres() -> Iterator[PrivatePostgres]:
 @pytest.fixture
 def client_on_private_postgres(private_postgres: PrivatePostgres,
                                settings: Settings) -> Iterator[FlaskClient]:
-    from actionwave.campaigns import load_campaign
+    from actionwave.campaigns.files import load_campaign
     from web import create_app
 
     upgrade(private_postgres.url)

@@ -12,11 +12,11 @@ import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import DataError
 
-from actionwave.batching import Batcher, BatchTimeout
-from actionwave.group_commit import GroupCommitWriter
-from actionwave.intake import parse_action_form, submission_row
-from actionwave.models import Action, OutboxMessage, Supporter
-from actionwave.services import Services
+from actionwave.core.models import Action, OutboxMessage, Supporter
+from actionwave.intake.group_commit import GroupCommitWriter
+from actionwave.intake.submissions import parse_action_form, submission_row
+from actionwave.platform.batching import Batcher, BatchTimeout
+from actionwave.system.services import Services
 
 
 def run_together(count: int, call: Callable[[int], Any]) -> list[Any]:
@@ -143,10 +143,10 @@ def test_a_connection_that_died_between_batches_is_replaced_without_failing_a_re
 def test_on_the_embedded_sqlite_concurrent_submissions_share_transactions(
         tmp_path, campaign_slug: str):  # type: ignore[no-untyped-def]
     """The embedded default's store: one BEGIN IMMEDIATE and one fsync for many submissions."""
-    from actionwave.campaigns import load_campaign
-    from actionwave.db import make_engine, make_session_factory
-    from actionwave.group_commit import SqliteGroupCommit
-    from actionwave.migrate import upgrade
+    from actionwave.campaigns.files import load_campaign
+    from actionwave.intake.group_commit import SqliteGroupCommit
+    from actionwave.platform.db import make_engine, make_session_factory
+    from actionwave.platform.migrate import upgrade
     from tests.conftest import CAMPAIGN_FILE
 
     url = f"sqlite:///{tmp_path / 'actionwave.db'}"

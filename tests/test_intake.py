@@ -10,12 +10,17 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from actionwave.campaigns import load_campaign
-from actionwave.db import make_engine, make_session_factory
-from actionwave.intake import FieldError, UnknownCampaign, parse_action_form, submit_action
+from actionwave.campaigns.files import load_campaign
+from actionwave.core.models import Action, Campaign, CampaignConsent, OutboxMessage, Supporter
+from actionwave.intake.submissions import (
+    FieldError,
+    UnknownCampaign,
+    parse_action_form,
+    submit_action,
+)
 from actionwave.mail.consent import CONSENT_TEXT, withdraw_consent
-from actionwave.migrate import upgrade
-from actionwave.models import Action, Campaign, CampaignConsent, OutboxMessage, Supporter
+from actionwave.platform.db import make_engine, make_session_factory
+from actionwave.platform.migrate import upgrade
 from tests.conftest import CAMPAIGN_FILE, SECOND_CAMPAIGN_FILE
 
 VALID = {"email": "Mei@Example.ORG", "first_name": "Mei", "last_name": "Chan", "zip": "02139"}

@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 from flask import Flask
 
-from actionwave.campaigns import load_campaign
-from actionwave.config import Settings
-from actionwave.intake import FieldError, cwc_fields_needed, parse_action_form
-from actionwave.migrate import upgrade
-from actionwave.services import Services
+from actionwave.campaigns.files import load_campaign
+from actionwave.intake.submissions import FieldError, cwc_fields_needed, parse_action_form
+from actionwave.platform.config import Settings
+from actionwave.platform.migrate import upgrade
+from actionwave.system.services import Services
 from tests.conftest import CAMPAIGN_FILE, truncate_all
 from tests.stubs.cwc import AGENT
 

@@ -8,9 +8,9 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
+from actionwave.core.models import Campaign, Delivery, Wave
 from actionwave.delivery.claims import in_running_wave
-from actionwave.models import Campaign, Delivery, Wave
-from actionwave.services import Services
+from actionwave.system.services import Services
 from actionwave.waves.control import (
     cancel_wave,
     pause_wave,

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from werkzeug.serving import make_server
 
-from actionwave.config import Settings
-from actionwave.services import Services
+from actionwave.platform.config import Settings
+from actionwave.system.services import Services
 from tests.stubs.base import StubServer, serve
 from tests.stubs.census import CensusHandler
 from web import create_app

@@ -8,12 +8,12 @@ from collections.abc import Iterator
 
 import pytest
 
-from actionwave.db import make_engine, make_session_factory
 from actionwave.legislators.index import IndexCache, NoSnapshot, ZipIndex, load_index
 from actionwave.legislators.sources import read_source
 from actionwave.legislators.sync import DELEGATE_AREAS, store_snapshot
-from actionwave.schema import metadata
-from actionwave.services import Services
+from actionwave.platform.db import make_engine, make_session_factory
+from actionwave.system.schema import metadata
+from actionwave.system.services import Services
 from tests.conftest import SHARED_DATA
 
 Seats = set[tuple[str, int]]

@@ -10,12 +10,12 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from sqlalchemy import event, select
 
-from actionwave.intake import ActionForm, submit_action
+from actionwave.core.models import Action, Campaign, Supporter, Target
+from actionwave.intake.resolution import resolve_actions
+from actionwave.intake.submissions import ActionForm, submit_action
 from actionwave.legislators.geocoder import CensusGeocoder
 from actionwave.legislators.sources import read_source
 from actionwave.legislators.sync import store_snapshot
-from actionwave.models import Action, Campaign, Supporter, Target
-from actionwave.resolution import resolve_actions
 from tests.conftest import SHARED_DATA
 from tests.stubs.base import StubServer, serve
 from tests.stubs.census import CensusHandler

@@ -11,10 +11,10 @@ from click.testing import CliRunner
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from actionwave.config import Settings
 from actionwave.legislators.models import Legislator, LegislatorSnapshot
 from actionwave.legislators.sources import CROSSWALK, LEGISLATORS, SourceError, read_source
 from actionwave.legislators.sync import current_snapshot_id, store_snapshot
+from actionwave.platform.config import Settings
 from tests.conftest import SHARED_DATA
 
 
@@ -30,7 +30,7 @@ def flat_copy(target: Path) -> Path:
 
 def run_cli(settings: Settings, *args: str):  # type: ignore[no-untyped-def]
     from actionwave.cli import cli
-    from actionwave.legislators.cli import data, lookup
+    from actionwave.cli.legislators import data, lookup
 
     cli.add_command(data)
     cli.add_command(lookup)

@@ -9,11 +9,11 @@ from dataclasses import replace
 import pytest
 from flask import Flask
 
-from actionwave.config import Settings
 from actionwave.legislators.sources import read_source
 from actionwave.legislators.sync import store_snapshot
-from actionwave.schema import metadata
-from actionwave.services import Services
+from actionwave.platform.config import Settings
+from actionwave.system.schema import metadata
+from actionwave.system.services import Services
 from tests.conftest import SHARED_DATA
 from tests.stubs.base import StubServer, serve
 from tests.stubs.census import CensusHandler
@@ -153,7 +153,7 @@ def test_page_explains_lookup_problems_kindly(api, campaign_slug, query, message
 
 
 def test_page_without_data_still_renders(empty_app, services, campaign_slug) -> None:
-    from actionwave.campaigns import load_campaign
+    from actionwave.campaigns.files import load_campaign
     from tests.conftest import CAMPAIGN_FILE
 
     with empty_app.extensions["actionwave"].session() as session:

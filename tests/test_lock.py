@@ -6,7 +6,7 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from actionwave.config import Settings
+from actionwave.platform.config import Settings
 from schedules.lock import LOCK_TTL_SECONDS, BeatLock, SingleBeatScheduler
 from workers.celery_app import create_celery
 

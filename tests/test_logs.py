@@ -18,8 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from actionwave.config import Settings, SettingsError
-from actionwave.logs import REDACTED, bound_action, configure_logging, secret_values
+from actionwave.platform.config import Settings, SettingsError
+from actionwave.platform.logs import REDACTED, bound_action, configure_logging, secret_values
 from tests.conftest import ROOT, SHARED_DATA
 from tests.support import free_port, wait_for, web_processes
 from tests.test_embedded import SETTINGS_VARS

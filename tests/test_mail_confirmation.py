@@ -15,14 +15,14 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from actionwave.campaigns import load_campaign
-from actionwave.channels import OutgoingMail, SendOutcome
-from actionwave.config import Settings
+from actionwave.campaigns.files import load_campaign
+from actionwave.core.channels import OutgoingMail, SendOutcome
+from actionwave.core.models import Action, CampaignConsent, Delivery, Supporter, Target
 from actionwave.mail.confirmation import COPY_RULE, build_confirmation
 from actionwave.mail.outbox_mailer import DevOutboxMailer
 from actionwave.mail.unsubscribe import UnsubscribeScope, read_unsubscribe_token
 from actionwave.messages.models import TargetAddress
-from actionwave.models import Action, CampaignConsent, Delivery, Supporter, Target
+from actionwave.platform.config import Settings
 from tests.conftest import CAMPAIGN_FILE
 
 

@@ -7,10 +7,10 @@ from email import policy
 from email.parser import BytesParser
 from pathlib import Path
 
-from actionwave.channels import OutgoingMail, SendOutcome
-from actionwave.config import Settings
+from actionwave.core.channels import OutgoingMail, SendOutcome
 from actionwave.mail.outbox_mailer import DevOutboxMailer
 from actionwave.mail.unsubscribe import list_unsubscribe_headers, unsubscribe_url
+from actionwave.platform.config import Settings
 
 
 def outbox(settings: Settings, tmp_path: Path) -> DevOutboxMailer:

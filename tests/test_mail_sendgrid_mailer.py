@@ -9,8 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from actionwave.channels import OutgoingMail, Permanent, Retryable, SendOutcome
-from actionwave.config import Settings
+from actionwave.core.channels import OutgoingMail, Permanent, Retryable, SendOutcome
 from actionwave.mail import make_mailer
 from actionwave.mail.outbox_mailer import DevOutboxMailer
 from actionwave.mail.sendgrid_mailer import (
@@ -19,6 +18,7 @@ from actionwave.mail.sendgrid_mailer import (
     build_requests,
     retry_after,
 )
+from actionwave.platform.config import Settings
 from tests.stubs.sendgrid import API_KEY, SendGridStub, schema_errors, sendgrid_stub
 
 MAIL_FROM = "Actionwave <actions@example.org>"

@@ -9,14 +9,14 @@ import yaml
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from actionwave.campaigns import CampaignFileError, load_campaign
+from actionwave.campaigns.files import CampaignFileError, load_campaign
+from actionwave.core.models import Campaign, MessageTemplate
 from actionwave.messages.editing import (
     Draft,
     addressable_legislators,
     save_template_group,
     tweet_template_problems,
 )
-from actionwave.models import Campaign, MessageTemplate
 from tests.conftest import CAMPAIGN_FILE
 
 # With "@" + a handle + " " in front, the body is 280 exactly for a 15-character handle.

@@ -5,12 +5,12 @@ from __future__ import annotations
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from actionwave.config import Settings
-from actionwave.intake import action_status
+from actionwave.core.models import Delivery
+from actionwave.intake.submissions import action_status
 from actionwave.legislators.index import load_index
-from actionwave.messages.office_phones import nearest_office
+from actionwave.legislators.office_phones import nearest_office
 from actionwave.messages.outcome import message_outcome
-from actionwave.models import Delivery
+from actionwave.platform.config import Settings
 from tests.test_delivery_targets import OWN_WORDS, act, give_address, plan
 
 

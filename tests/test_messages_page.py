@@ -7,10 +7,10 @@ from urllib.parse import parse_qs, urlsplit
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
-from actionwave.campaigns import load_campaign
-from actionwave.config import Settings
+from actionwave.campaigns.files import load_campaign
 from actionwave.messages.models import TargetAddress
 from actionwave.messages.page import page_messages
+from actionwave.platform.config import Settings
 from tests.conftest import CAMPAIGN_FILE
 
 PEOPLE = [
@@ -80,7 +80,7 @@ def test_real_lookup_renders_tweet_buttons_and_channels(settings: Settings,
 
     from actionwave.legislators.sources import read_source
     from actionwave.legislators.sync import store_snapshot
-    from actionwave.services import Services
+    from actionwave.system.services import Services
     from tests.conftest import SHARED_DATA
     from web import create_app
 

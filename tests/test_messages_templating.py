@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy.orm import Session
 
-from actionwave.campaigns import CampaignFileError, load_campaign
+from actionwave.campaigns.files import CampaignFileError, load_campaign
 from actionwave.messages.legislators import LegislatorRef
 from actionwave.messages.letters import templates_of, variables, write_letter
 from actionwave.messages.templating import TemplateError, check_template, render, template_vars

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from actionwave.migrate import upgrade
+from actionwave.platform.migrate import upgrade
 from tests.conftest import _admin_engine
 
 T0 = datetime(2026, 11, 20, 12, tzinfo=UTC)

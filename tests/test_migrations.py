@@ -12,8 +12,8 @@ import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-from actionwave.migrate import upgrade
-from actionwave.schema import metadata
+from actionwave.platform.migrate import upgrade
+from actionwave.system.schema import metadata
 
 
 def schema_differences(url: str) -> list[object]:

@@ -24,8 +24,8 @@ from schemathesis.checks import (
 )
 
 from actionwave.accounts.services import create_api_token
-from actionwave.config import Settings
-from actionwave.services import Services
+from actionwave.platform.config import Settings
+from actionwave.system.services import Services
 from tests.support import web_processes
 from web.openapi import DOCUMENT
 

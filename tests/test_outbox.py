@@ -9,11 +9,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from actionwave.config import Settings
-from actionwave.intake import parse_action_form, submit_action
-from actionwave.models import Action, OutboxMessage
-from actionwave.outbox import relay_outbox, requeue_stalled_actions
-from actionwave.services import Services
+from actionwave.core.models import Action, OutboxMessage
+from actionwave.intake.outbox import relay_outbox, requeue_stalled_actions
+from actionwave.intake.submissions import parse_action_form, submit_action
+from actionwave.platform.config import Settings
+from actionwave.system.services import Services
 from tests.support import RedisServer, wait_for
 
 VALID = {"email": "lam@example.org", "first_name": "Lam", "last_name": "Ho", "zip": "10001"}
@@ -94,6 +94,6 @@ def test_submissions_survive_a_redis_outage(client, campaign_slug: str, committe
     private_redis.start()
     wait_for(lambda: all(status_of(committed_db, a) != "accepted" for a in accepted),
              timeout=60, message="the backlog to drain after Redis returned")
-    # Messages leave the outbox once a second old (actionwave.surge), maybe after the actions
+    # Messages leave the outbox once a second old (actionwave.intake.surge), maybe after the actions
     # were resolved through the relay's requeue of what waited during the outage.
     wait_for(lambda: outbox_size(committed_db) == 0, timeout=10, message="the outbox to empty")

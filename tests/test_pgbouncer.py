@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from actionwave.config import Settings
-from actionwave.db import PostgresOptions, make_engine
-from actionwave.services import Services
+from actionwave.platform.config import Settings
+from actionwave.platform.db import PostgresOptions, make_engine
+from actionwave.system.services import Services
 from tests.support import PgBouncer, wait_for
 
 pytestmark = pytest.mark.skipif(

@@ -19,7 +19,8 @@ from tests.conftest import ROOT
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 ENV_ASSIGNMENT = re.compile(r"^[A-Z_]+=\S+$")
 OPTION = re.compile(r"^\[?(--?[a-z][\w-]*)")
-# A command (not a path such as actionwave/surge.py); "python bench/…" stands for any of them.
+# A command (not a path such as actionwave/intake/surge.py); "python bench/…" stands for any of
+# them.
 STARTS = re.compile(r"^((\.venv/bin/)?actionwave( |$)|(\.venv/bin/)?python bench/\w+\.py|make |"
                     r"\. \.venv/bin/activate$)")
 

@@ -7,7 +7,7 @@ import time
 import pytest
 import redis
 
-from actionwave.redis_clients import redis_client
+from actionwave.platform.redis_clients import redis_client
 from tests.conftest import REDIS_URL
 from tests.support import free_port
 

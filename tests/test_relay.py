@@ -19,9 +19,9 @@ import pytest
 from sqlalchemy import select
 from werkzeug.serving import make_server
 
-from actionwave.config import Settings
-from actionwave.models import Action, Delivery
-from actionwave.services import Services
+from actionwave.core.models import Action, Delivery
+from actionwave.platform.config import Settings
+from actionwave.system.services import Services
 from tests.delivery_support import mail_settings
 from tests.stubs.sendgrid import SendGridStub, sendgrid_stub
 from tests.support import RedisServer, wait_for

@@ -9,11 +9,11 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from actionwave.config import Settings
+from actionwave.core.models import Campaign, Reminder, Supporter
 from actionwave.mail.consent import grant_consent
-from actionwave.models import Campaign, Reminder, Supporter
+from actionwave.platform.config import Settings
 from actionwave.reminders.sweep import ASK_TO_CALL, WRITE_SENATORS
-from actionwave.services import Services
+from actionwave.system.services import Services
 from tests.delivery_support import mail_settings
 from tests.stubs.sendgrid import sendgrid_stub
 from tests.support import wait_for

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from actionwave.mail.models import MailEvent
-from actionwave.models import Action, Campaign, Delivery, Supporter
-from actionwave.reports import (
+from actionwave.campaigns.reports import (
     DeliveryFilter,
     dashboard_numbers,
     delivery_channels,
     find_deliveries,
 )
+from actionwave.core.models import Action, Campaign, Delivery, Supporter
+from actionwave.mail.models import MailEvent
 
 
 def seed(session, now: datetime) -> tuple[int, int]:  # type: ignore[no-untyped-def]

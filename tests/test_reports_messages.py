@@ -10,9 +10,9 @@ from sqlalchemy import select
 
 from actionwave.bill.models import BillStageTransition
 from actionwave.calls.services import record_call
-from actionwave.models import Action, Campaign, Delivery, Supporter, Target
-from actionwave.reports import KindCounts, messages_by_kind
-from actionwave.services import Services
+from actionwave.campaigns.reports import KindCounts, messages_by_kind
+from actionwave.core.models import Action, Campaign, Delivery, Supporter, Target
+from actionwave.system.services import Services
 from tests.organizer_support import sqlite_services, store, store_app  # noqa: F401 (fixtures)
 from tests.test_console import sign_in
 

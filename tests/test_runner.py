@@ -11,12 +11,12 @@ import textwrap
 import time
 from pathlib import Path
 
-from actionwave.runner import die_with_parent
+from actionwave.cli.runner import die_with_parent
 from tests.support import wait_for
 
 SUPERVISE = textwrap.dedent("""
     import os, sys
-    from actionwave.runner import supervise
+    from actionwave.cli.runner import supervise
     sys.exit(supervise({{"child": [sys.executable, {child!r}]}}, dict(os.environ)))
 """)
 # Dies the first two times (as a worker does when kombu trips over a lost broker), then runs.
@@ -63,7 +63,7 @@ def test_a_child_whose_parent_died_before_it_was_tied_to_it_ends_before_running(
 
 
 def test_up_links_follow_the_port_unless_public_url_is_set():
-    from actionwave.runner import up_public_url
+    from actionwave.cli.runner import up_public_url
 
     assert up_public_url({}, "127.0.0.1", 8080) == "http://127.0.0.1:8080"
     assert up_public_url({}, "0.0.0.0", 8080) == "http://127.0.0.1:8080"

@@ -7,8 +7,8 @@ from dataclasses import replace
 import pytest
 from flask import Flask
 
-from actionwave.config import Settings, SettingsError
-from actionwave.services import Services
+from actionwave.platform.config import Settings, SettingsError
+from actionwave.system.services import Services
 from web.security import embeddable
 
 

@@ -18,8 +18,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from actionwave.models import Action, Supporter
-from actionwave.services import Services
+from actionwave.core.models import Action, Supporter
+from actionwave.system.services import Services
 from tests.conftest import CAMPAIGN_FILE
 from tests.organizer_support import (  # noqa: F401 (fixtures)
     sqlite_services,

@@ -7,10 +7,15 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
+from actionwave.campaigns.supporters import (
+    NoSuchSupporter,
+    erase_supporter,
+    export_csv,
+    search_supporters,
+)
+from actionwave.core.models import Action, Campaign, CampaignConsent, Delivery, Reminder, Supporter
 from actionwave.mail.consent import grant_consent
 from actionwave.mail.models import MailEvent
-from actionwave.models import Action, Campaign, CampaignConsent, Delivery, Reminder, Supporter
-from actionwave.supporters import NoSuchSupporter, erase_supporter, export_csv, search_supporters
 
 
 @pytest.fixture

@@ -11,11 +11,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, insert, select
 
-from actionwave.config import MAX_SURGE_HOLD_SECONDS, Settings, SettingsError
-from actionwave.models import OutboxMessage
-from actionwave.outbox import relay_outbox
-from actionwave.services import Services
-from actionwave.surge import ArrivalRate, SurgeHold
+from actionwave.core.models import OutboxMessage
+from actionwave.intake.outbox import relay_outbox
+from actionwave.intake.surge import ArrivalRate, SurgeHold
+from actionwave.platform.config import MAX_SURGE_HOLD_SECONDS, Settings, SettingsError
+from actionwave.system.services import Services
 from tests.support import wait_for
 from workers.relay import STALLED_AFTER, relay_until_stopped
 

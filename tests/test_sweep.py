@@ -12,8 +12,8 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from actionwave.core.models import Action, Campaign, Delivery, Reminder, Supporter
 from actionwave.mail.consent import grant_consent
-from actionwave.models import Action, Campaign, Delivery, Reminder, Supporter
 from actionwave.reminders.sweep import (
     ASK_TO_CALL,
     CALL_AFTER,

@@ -11,15 +11,15 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from actionwave.accounts.services import create_api_token
-from actionwave.config import Settings
-from actionwave.counters import bump_counters
+from actionwave.cli.runner import shared_metrics_dir
+from actionwave.core.counters import bump_counters
 from actionwave.delivery.engine import deliver_due
 from actionwave.delivery.mailing import MAIL_CHANNEL, MailSender
 from actionwave.delivery.policy import DeliveryPolicy
-from actionwave.delivery.ratelimit import LocalRateLimiter
 from actionwave.mail.sendgrid_mailer import SendGridMailer
-from actionwave.runner import shared_metrics_dir
-from actionwave.services import Services
+from actionwave.platform.config import Settings
+from actionwave.platform.ratelimit import LocalRateLimiter
+from actionwave.system.services import Services
 from tests.conftest import METRICS_TOKEN
 from tests.delivery_support import add_mail_deliveries, mail_settings
 from tests.stubs.sendgrid import sendgrid_stub

@@ -9,7 +9,7 @@ from flask.testing import FlaskClient
 from itsdangerous import URLSafeSerializer
 from sqlalchemy import delete, select
 
-from actionwave.config import Settings
+from actionwave.core.models import Campaign, CampaignConsent, Reminder, Supporter
 from actionwave.mail.consent import grant_consent
 from actionwave.mail.unsubscribe import (
     UnsubscribeScope,
@@ -17,9 +17,9 @@ from actionwave.mail.unsubscribe import (
     read_unsubscribe_token,
     unsubscribe_token,
 )
-from actionwave.models import Campaign, CampaignConsent, Reminder, Supporter
+from actionwave.platform.config import Settings
 from actionwave.reminders.sweep import ASK_TO_CALL
-from actionwave.services import Services
+from actionwave.system.services import Services
 
 
 @pytest.fixture

@@ -9,11 +9,11 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
-from actionwave.config import Settings
+from actionwave.core.models import Campaign, CampaignConsent, Supporter
 from actionwave.mail.consent import grant_consent
 from actionwave.mail.unsubscribe import unsubscribe_url
-from actionwave.models import Campaign, CampaignConsent, Supporter
-from actionwave.services import Services
+from actionwave.platform.config import Settings
+from actionwave.system.services import Services
 
 pytestmark = pytest.mark.browser
 

@@ -25,12 +25,12 @@ from actionwave.bill.watcher import (
     poll_campaign_bill,
     record_bill_actions,
 )
-from actionwave.config import Settings
-from actionwave.counters import read_counters
-from actionwave.models import BillAction, Campaign, Delivery, Wave
-from actionwave.reactions import react_to_transitions
-from actionwave.services import Services
+from actionwave.campaigns.reactions import react_to_transitions
+from actionwave.core.counters import read_counters
+from actionwave.core.models import BillAction, Campaign, Delivery, Wave
+from actionwave.platform.config import Settings
 from actionwave.social.x_poster import XPoster
+from actionwave.system.services import Services
 from actionwave.waves.launch import create_wave, fan_out_wave, waves_to_fan_out
 from tests.stubs.congress import API_KEY, BillReplay, CongressStub, recorded_bills, running
 from tests.stubs.x import XStub

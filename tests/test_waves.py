@@ -6,8 +6,8 @@ import pytest
 from click.testing import CliRunner
 
 from actionwave.accounts.services import create_api_token
-from actionwave.config import Settings
-from actionwave.services import Services
+from actionwave.platform.config import Settings
+from actionwave.system.services import Services
 
 
 @pytest.fixture
@@ -84,7 +84,7 @@ def test_cli_creates_launches_and_reports_a_wave(  # type: ignore[no-untyped-def
     settings: Settings, committed_db: Services, campaign_slug: str, monkeypatch,
 ) -> None:
     from actionwave.cli import cli
-    from actionwave.waves.cli import wave
+    from actionwave.cli.waves import wave
 
     cli.add_command(wave)
     for name, value in settings.to_env().items():

@@ -9,16 +9,16 @@ import pytest
 from sqlalchemy import delete, event, func, select, text
 from sqlalchemy.orm import Session
 
-from actionwave.config import Settings
+from actionwave.core.models import Campaign, Delivery, MessageTemplate, Supporter
 from actionwave.delivery.claims import claim_due_deliveries
 from actionwave.delivery.engine import deliver_due
 from actionwave.delivery.policy import DeliveryPolicy
-from actionwave.delivery.ratelimit import LocalRateLimiter
 from actionwave.mail.consent import grant_consent
 from actionwave.mail.sendgrid_mailer import SendGridMailer
 from actionwave.mail.unsubscribe import unsubscribe
-from actionwave.models import Campaign, Delivery, MessageTemplate, Supporter
-from actionwave.services import Services
+from actionwave.platform.config import Settings
+from actionwave.platform.ratelimit import LocalRateLimiter
+from actionwave.system.services import Services
 from actionwave.waves.control import pause_wave, resume_wave, wave_progress
 from actionwave.waves.launch import WAVE_CHANNEL, create_wave, fan_out_wave, launch_wave
 from actionwave.waves.mail import CampaignMailSender, render_batch, wave_choices

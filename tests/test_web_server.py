@@ -16,9 +16,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from actionwave.config import Settings
-from actionwave.models import Action, OutboxMessage
-from actionwave.services import Services
+from actionwave.core.models import Action, OutboxMessage
+from actionwave.platform.config import Settings
+from actionwave.system.services import Services
 from tests.support import free_port, wait_for
 
 ROOT = Path(__file__).resolve().parents[1]

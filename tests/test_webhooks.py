@@ -17,11 +17,11 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import delete, select
 
-from actionwave.config import Settings
+from actionwave.core.models import Supporter
 from actionwave.mail.events import event_counts
 from actionwave.mail.models import MailEvent
-from actionwave.models import Supporter
-from actionwave.services import Services
+from actionwave.platform.config import Settings
+from actionwave.system.services import Services
 
 PRIVATE = ec.generate_private_key(ec.SECP256R1())
 PUBLIC = base64.b64encode(PRIVATE.public_key().public_bytes(

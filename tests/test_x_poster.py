@@ -12,8 +12,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
-from actionwave.channels import Permanent, Retryable
-from actionwave.config import Settings
+from actionwave.core.channels import Permanent, Retryable
+from actionwave.platform.config import Settings
 from actionwave.social.x_poster import FilePoster, XPoster, make_poster
 from tests.stubs.base import REFERENCE
 from tests.stubs.congress import running

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from actionwave.intake import STATES
+from actionwave.intake.submissions import STATES
 from actionwave.reminders.zones import (
     STATE_ZONES,
     UNKNOWN_STATE_ZONES,

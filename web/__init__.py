@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from flask import Flask
 
-from actionwave.config import Settings
-from actionwave.logs import configure_logging
-from actionwave.services import Services
+from actionwave.platform.config import Settings
+from actionwave.platform.logs import configure_logging
+from actionwave.system.services import Services
 from web import csrf
 from web.routing import App
 

@@ -9,7 +9,8 @@ from typing import Any
 from flask import Blueprint, Response, g, jsonify, request, url_for
 from sqlalchemy import select
 
-from actionwave.intake import (
+from actionwave.core.models import Campaign
+from actionwave.intake.submissions import (
     ActionForm,
     FieldError,
     UnknownCampaign,
@@ -20,7 +21,6 @@ from actionwave.intake import (
     parse_action_form,
 )
 from actionwave.legislators.index import NoSnapshot
-from actionwave.models import Campaign
 from web.context import db, services
 from web.errors import error_response
 

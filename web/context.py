@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import current_app, g
 from sqlalchemy.orm import Session
 
-from actionwave.services import Services
+from actionwave.system.services import Services
 
 
 def services() -> Services:

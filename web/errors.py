@@ -8,8 +8,8 @@ from flask import Flask, Response, jsonify, render_template, request
 from sqlalchemy.exc import DBAPIError
 from werkzeug.exceptions import HTTPException
 
-from actionwave.batching import BatchTimeout
-from actionwave.logs import loggable_path
+from actionwave.platform.batching import BatchTimeout
+from actionwave.platform.logs import loggable_path
 from web.context import close_db
 
 log = logging.getLogger(__name__)

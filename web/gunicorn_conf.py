@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from actionwave.config import Settings
+from actionwave.platform.config import Settings
 from web.balance import release_slot
 
 # gunicorn's gevent worker, keeping open connections even across processes (web/balance.py).
@@ -42,8 +42,8 @@ def post_request(worker: Any, req: Any, environ: Any, resp: Any) -> None:
 
 def post_worker_init(worker: Any) -> None:
     """Exempt what the app loaded from the garbage collector and run it less often
-    (``actionwave.collector``)."""
-    from actionwave import collector
+    (``actionwave.platform.collector``)."""
+    from actionwave.platform import collector
 
     collector.settle()
 

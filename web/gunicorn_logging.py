@@ -1,5 +1,5 @@
 """gunicorn's own records (start, stop, a worker's death) and one access line per request, as
-the same redacted JSON lines as the app's (``actionwave.logs``), at ``LOG_LEVEL``.
+the same redacted JSON lines as the app's (``actionwave.platform.logs``), at ``LOG_LEVEL``.
 
 An access line names the method, the path (never the query string: unsubscribe links carry a
 token), the status, the time taken and the request id; never the client's address (supporters'
@@ -14,8 +14,8 @@ from typing import Any
 
 from gunicorn import glogging
 
-from actionwave.config import Settings
-from actionwave.logs import configure_logging, loggable_path
+from actionwave.platform.config import Settings
+from actionwave.platform.logs import configure_logging, loggable_path
 
 
 class JsonLogger(glogging.Logger):

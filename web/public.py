@@ -12,12 +12,11 @@ from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError
 from werkzeug.wrappers import Response
 
-from actionwave.batching import BatchTimeout
 from actionwave.calls.services import NotCallable
 from actionwave.calls.services import record_call as record_call_of
+from actionwave.core.models import Campaign
 from actionwave.cwc.message import PREFIXES
-from actionwave.health import readiness
-from actionwave.intake import (
+from actionwave.intake.submissions import (
     HONEYPOT,
     FieldError,
     UnknownCampaign,
@@ -29,7 +28,8 @@ from actionwave.legislators.index import NoSnapshot
 from actionwave.mail.consent import consent_text
 from actionwave.messages.outcome import Outcome, message_outcome
 from actionwave.messages.page import page_messages
-from actionwave.models import Campaign
+from actionwave.platform.batching import BatchTimeout
+from actionwave.system.health import readiness
 from web.api import check_district_of, ip_hash
 from web.context import db, services
 from web.csrf import FIELD as CSRF_FIELD

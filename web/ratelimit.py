@@ -3,7 +3,7 @@ lookups per client address (stricter for street addresses, which reach the geoco
 previews per user.
 
 They are token buckets in Redis (the same Lua-scripted buckets as the delivery engine's global
-limits, ``actionwave.delivery.ratelimit``), so every web process shares them; the embedded
+limits, ``actionwave.platform.ratelimit``), so every web process shares them; the embedded
 default keeps them in memory. Keys are salted hashes, never a raw address: what Redis holds expires
 with the bucket and identifies no one. If Redis is unreachable, supporters are let through (and
 the outage is logged) rather than refused.
@@ -21,9 +21,9 @@ from dataclasses import dataclass, replace
 import redis
 from flask import Flask, Response, make_response, render_template, request
 
-from actionwave.batching import Batcher, BatchTimeout
-from actionwave.config import Settings, SettingsError
-from actionwave.delivery.ratelimit import RateLimiter, make_rate_limiter
+from actionwave.platform.batching import Batcher, BatchTimeout
+from actionwave.platform.config import Settings, SettingsError
+from actionwave.platform.ratelimit import RateLimiter, make_rate_limiter
 from web.api import ip_hash
 from web.context import services
 from web.errors import error_response, wants_json
@@ -47,7 +47,7 @@ LIMIT_RE = re.compile(r"^\s*(\d+)\s*/\s*(second|minute|hour|day)\s*$")
 
 class BatchedLimiter:
     """Takes the buckets of every request waiting, across the process's threads, in one script
-    call (``actionwave.batching``): one Redis round trip serves many submissions."""
+    call (``actionwave.platform.batching``): one Redis round trip serves many submissions."""
 
     def __init__(self, limiter: RateLimiter) -> None:
         self.limiter = limiter

@@ -16,7 +16,7 @@ from flask import Flask, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.wrappers import Response
 
-from actionwave.config import Settings, SettingsError
+from actionwave.platform.config import Settings, SettingsError
 
 F = TypeVar("F", bound=Callable[..., object])
 

@@ -7,7 +7,7 @@ otherwise, echoed on the response and put on every log record of the request.
 (``Authorization: Bearer <token>``, made with ``actionwave user token --role admin``) or coming
 from an address in ``METRICS_ALLOWED_IPS``; anything else gets 401. ``?scope=host`` gives only
 this host's counters and ``?scope=cluster`` only the database's and broker's figures
-(``actionwave.metrics``): on many hosts, scrape each host for the first and the balancer once
+(``actionwave.system.metrics``): on many hosts, scrape each host for the first and the balancer once
 for the second.
 """
 
@@ -21,8 +21,8 @@ import uuid
 
 from flask import Blueprint, Flask, Response, g, request
 
-from actionwave import logs
-from actionwave.metrics import INTAKE_SUBMISSIONS, REQUEST_SECONDS, SCOPES, render_metrics
+from actionwave.platform import logs
+from actionwave.system.metrics import INTAKE_SUBMISSIONS, REQUEST_SECONDS, SCOPES, render_metrics
 from web.context import services
 from web.errors import error_response
 from web.ratelimit import SUBMISSION_ENDPOINTS

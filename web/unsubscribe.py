@@ -11,15 +11,15 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, render_template, request
 
+from actionwave.core.models import Campaign, Supporter
+from actionwave.delivery.fresh_link import mail_fresh_link
 from actionwave.mail.consent import consents_of
-from actionwave.mail.fresh_link import mail_fresh_link
 from actionwave.mail.unsubscribe import (
     UnsubscribeScope,
     read_unsubscribe_token,
     unsubscribe,
     unsubscribe_from_campaign,
 )
-from actionwave.models import Campaign, Supporter
 from web.context import db, services
 from web.i18n import locale
 

@@ -13,7 +13,7 @@ from typing import Any
 from flask import Blueprint, Response, jsonify, request
 from sqlalchemy import select
 
-from actionwave.models import Campaign, Wave
+from actionwave.core.models import Campaign, Wave
 from actionwave.waves.changes import WAVE_CHANGES
 from actionwave.waves.control import wave_progress
 from actionwave.waves.launch import create_wave

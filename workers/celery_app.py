@@ -5,10 +5,10 @@ from __future__ import annotations
 from celery import Celery
 from celery.signals import setup_logging, task_postrun, task_prerun, worker_init
 
-from actionwave import collector
-from actionwave.config import Settings
-from actionwave.logs import configure_logging
-from actionwave.services import Services
+from actionwave.platform import collector
+from actionwave.platform.config import Settings
+from actionwave.platform.logs import configure_logging
+from actionwave.system.services import Services
 from schedules.beat import beat_schedule
 from workers.queues import delivery_router
 from workers.time_limits import ThreadTimeLimits
@@ -74,7 +74,7 @@ def _enforce_on_threads(limits: ThreadTimeLimits) -> None:
 
 
 def _settle_collector(**_kwargs: object) -> None:
-    """Celery's ``worker_init`` receiver (``actionwave.collector``)."""
+    """Celery's ``worker_init`` receiver (``actionwave.platform.collector``)."""
     collector.settle()
 
 

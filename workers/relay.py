@@ -14,14 +14,14 @@ from datetime import UTC, datetime, timedelta
 
 from celery import Celery, bootsteps
 
-from actionwave.outbox import (
+from actionwave.intake.outbox import (
     Publish,
     newest_message_id,
     relay_outbox,
     requeue_stalled_actions,
 )
-from actionwave.services import Services
-from actionwave.surge import SurgeHold
+from actionwave.intake.surge import SurgeHold
+from actionwave.system.services import Services
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +69,8 @@ def run_relay(app: Celery, stopping: threading.Event) -> None:
 
 def relay_until_stopped(services: Services, publish: Publish, stopping: threading.Event) -> None:
     """Relay the outbox until ``stopping`` is set: every poll publishes what is due (during an
-    intake surge, only actions old enough: ``actionwave.surge``) and sweeps stalled actions now
+    intake surge, only actions old enough: ``actionwave.intake.surge``) and sweeps stalled actions
+    now
     and then; failures back off and keep every message in the database."""
     settings = services.settings
     surge = SurgeHold(settings.surge_submissions_per_s, settings.surge_hold_seconds)

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from actionwave.models import Base, BigId, utcnow
+from actionwave.core.models import Base, BigId, utcnow
 
 ROLE_CHECK = "role IN ('viewer', 'organizer', 'admin')"
 

@@ -2,7 +2,7 @@
 account's recent good addresses, ``actionwave.accounts.throttle``).
 
 An organizer whose account is locked asks for a link; it goes to the account's own address
-(``actionwave.mail.signin_link`` queues the mail), so only the owner of the mailbox can use it.
+(``actionwave.delivery.signin_link`` queues the mail), so only the owner of the mailbox can use it.
 A link is valid ``LINK_LIFETIME`` and works once; only its token's SHA-256 digest is stored.
 Using it signs in and clears the account's lock. At most ``MAX_PER_HOUR`` links are made per
 account an hour, so asking cannot flood an organizer's mailbox.

@@ -1,7 +1,7 @@
 """congress.gov's hourly request allowance, drawn from the rate limiter the deliveries use.
 
 congress.gov allows 5,000 requests an hour per key; every process that polls spends from the
-same key, so the allowance is a bucket of ``actionwave.delivery.ratelimit``: in Redis, shared by
+same key, so the allowance is a bucket of ``actionwave.platform.ratelimit``: in Redis, shared by
 every process, when there is one; in the process on the embedded default (one beat). The bucket
 holds an hour's requests and refills continuously, so no hour ever sees more than its allowance
 plus what refilled during it.
@@ -9,7 +9,7 @@ plus what refilled during it.
 
 from __future__ import annotations
 
-from actionwave.delivery.ratelimit import LocalRateLimiter, RateLimiter
+from actionwave.platform.ratelimit import LocalRateLimiter, RateLimiter
 
 BUCKET = "congress.gov"
 

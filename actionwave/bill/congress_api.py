@@ -30,7 +30,7 @@ import requests
 from urllib3.exceptions import ReadTimeoutError
 
 from actionwave.bill.budget import RequestBudget
-from actionwave.channels import ProviderError
+from actionwave.core.channels import ProviderError
 
 PAGE_LIMIT = 250  # the API's maximum page size
 MAX_PAGES = 200

@@ -7,7 +7,7 @@ from datetime import date, datetime
 from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
-from actionwave.models import Base, BigId, utcnow
+from actionwave.core.models import Base, BigId, utcnow
 
 
 class BillStageTransition(Base):
@@ -19,7 +19,7 @@ class BillStageTransition(Base):
     ``history`` marks a stage the bill had already passed when the campaign first saw it: recorded
     (closed, ``posted_at`` and ``reacted_at`` set) but never announced, and it starts no wave.
     ``reacted_at`` is set once the waves and reminders bound to the stage were started
-    (``actionwave.reactions``): the watcher records the event, the campaign reacts to it.
+    (``actionwave.campaigns.reactions``): the watcher records the event, the campaign reacts to it.
     """
 
     __tablename__ = "bill_stage_transitions"

@@ -17,8 +17,8 @@ from sqlalchemy.orm import Session
 
 from actionwave.bill.congress_api import BillSourceError
 from actionwave.bill.models import BillPoll
-from actionwave.db import dialect_insert
-from actionwave.models import Campaign
+from actionwave.core.models import Campaign
+from actionwave.platform.db import dialect_insert
 
 STALE_AFTER = timedelta(hours=6)
 

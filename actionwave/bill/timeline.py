@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from actionwave.bill.models import BillStageTransition
 from actionwave.bill.stages import STAGE_LABELS, STAGES
-from actionwave.models import BillAction, Campaign, Wave
+from actionwave.core.models import BillAction, Campaign, Wave
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,8 @@ Every step is idempotent and safe to run in two schedulers at once:
   in doubt.
 
 The watcher only records the event; the campaign reacts to each transition not yet
-``reacted_at`` (``actionwave.reactions``), so the watcher knows neither waves nor reminders.
+``reacted_at`` (``actionwave.campaigns.reactions``), so the watcher knows neither waves nor
+reminders.
 
 A campaign's first poll is a baseline: of the stages the bill had already reached, only the
 latest is announced (one post, its waves); the earlier ones are recorded as history.
@@ -29,10 +30,10 @@ from actionwave.bill.congress_api import BillRef, BillSource, BillSourceError
 from actionwave.bill.models import BillStageTransition
 from actionwave.bill.polls import last_success, rate_limit_hold, record_poll
 from actionwave.bill.stages import LOC_SOURCE_CODE, STAGE_LABELS, STAGES, Stage, stage_of
-from actionwave.channels import Permanent, Retryable
-from actionwave.counters import bump_counters
-from actionwave.db import dialect_insert
-from actionwave.models import BillAction, Campaign
+from actionwave.core.channels import Permanent, Retryable
+from actionwave.core.counters import bump_counters
+from actionwave.core.models import BillAction, Campaign
+from actionwave.platform.db import dialect_insert
 from actionwave.social.x_poster import Poster
 
 POST_LEASE = timedelta(minutes=2)

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import BigInteger, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from actionwave.models import Base, utcnow
+from actionwave.core.models import Base, utcnow
 
 BigId = BigInteger().with_variant(Integer(), "sqlite")
 

@@ -9,8 +9,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from actionwave.calls.models import Call
-from actionwave.db import dialect_insert
-from actionwave.models import Action
+from actionwave.core.models import Action
+from actionwave.platform.db import dialect_insert
 
 
 class NotCallable(LookupError):

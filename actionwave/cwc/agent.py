@@ -7,9 +7,9 @@ with an error that names the setting; ``actionwave doctor`` reports the same.
 
 from __future__ import annotations
 
-from actionwave.config import Settings, SettingsError
 from actionwave.cwc.client import CwcClient
 from actionwave.cwc.grammar import FIELDS
+from actionwave.platform.config import Settings, SettingsError
 
 # Setting -> the document element it fills, and whether CWC requires it.
 AGENT_SETTINGS = (

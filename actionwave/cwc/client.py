@@ -19,8 +19,8 @@ from urllib.parse import urlsplit
 
 import requests
 
-from actionwave.channels import Permanent, RateLimited, Retryable
-from actionwave.config import Settings
+from actionwave.core.channels import Permanent, RateLimited, Retryable
+from actionwave.platform.config import Settings
 
 TIMEOUT_SECONDS = 15.0
 REDACTED = "[redacted]"

@@ -12,8 +12,8 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from datetime import date
 
-from actionwave.config import Settings
 from actionwave.cwc.grammar import xml_text
+from actionwave.platform.config import Settings
 
 CWC_VERSION = "2.0"
 # The prefixes a supporter picks from: stored and sent to CWC as written here, shown translated

@@ -16,9 +16,9 @@ from typing import Any
 from sqlalchemy import ColumnElement, exists, or_, select, update
 from sqlalchemy.orm import Session
 
-from actionwave.db import is_postgres
+from actionwave.core.models import Delivery, Wave
 from actionwave.delivery.states import PENDING, SENDING, deliveries, move
-from actionwave.models import Delivery, Wave
+from actionwave.platform.db import is_postgres
 
 
 @dataclass(frozen=True)

@@ -24,8 +24,7 @@ from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any
 
-from actionwave.channels import SendOutcome, Unsendable
-from actionwave.config import Settings
+from actionwave.core.channels import SendOutcome, Unsendable
 from actionwave.cwc.client import CwcClient
 from actionwave.cwc.grammar import document_problems
 from actionwave.cwc.message import (
@@ -36,6 +35,7 @@ from actionwave.cwc.message import (
     delivery_id,
 )
 from actionwave.delivery.claims import Claimed
+from actionwave.platform.config import Settings
 
 CWC_CHANNEL = "cwc"
 

@@ -15,7 +15,7 @@ from typing import Protocol
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from actionwave.channels import (
+from actionwave.core.channels import (
     Permanent,
     ProviderError,
     RateLimited,
@@ -26,7 +26,7 @@ from actionwave.channels import (
 from actionwave.delivery.claims import Claimed, claim_due_deliveries, renew_leases
 from actionwave.delivery.outcomes import BatchResult, Outcomes, record_outcomes
 from actionwave.delivery.policy import DeliveryPolicy
-from actionwave.delivery.ratelimit import RateLimiter
+from actionwave.platform.ratelimit import RateLimiter
 
 FLUSH_EVERY = 200
 FLUSH_SECONDS = 0.5

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from actionwave.channels import Mailer, OutgoingMail, SendOutcome
+from actionwave.core.channels import Mailer, OutgoingMail, SendOutcome
 from actionwave.delivery.claims import Claimed
 
 MAIL_CHANNEL = "email"

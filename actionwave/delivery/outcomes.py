@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import bindparam, update
 from sqlalchemy.orm import Session
 
-from actionwave.counters import bump_counters
+from actionwave.core.counters import bump_counters
 from actionwave.delivery.claims import Claimed
 from actionwave.delivery.policy import DeliveryPolicy
 from actionwave.delivery.states import (
@@ -29,7 +29,7 @@ from actionwave.delivery.states import (
     deliveries,
     move,
 )
-from actionwave.logs import RedactSecrets
+from actionwave.platform.logs import RedactSecrets
 
 
 @dataclass
@@ -92,7 +92,7 @@ def record_outcomes(
     postponed rows go back without using up an attempt; rows whose request may have left
     (a timeout) are handed to the in-doubt sweep, which asks the provider before any resend.
     The sends written and the rate-limit waits are added to the running counts
-    (``actionwave.counters``). Commits.
+    (``actionwave.core.counters``). Commits.
     """
     now = datetime.now(UTC)
     outcomes = _scrubbed(outcomes, RedactSecrets(policy.secrets).redact)

@@ -18,12 +18,12 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from actionwave.config import Settings
-from actionwave.db import dialect_insert
+from actionwave.core.models import Action, Delivery, Supporter, Target
 from actionwave.delivery.mailing import MAIL_CHANNEL, mail_payload
 from actionwave.delivery.states import PENDING
 from actionwave.mail.confirmation import build_confirmation
-from actionwave.models import Action, Delivery, Supporter, Target
+from actionwave.platform.config import Settings
+from actionwave.platform.db import dialect_insert
 
 
 @dataclass(frozen=True)

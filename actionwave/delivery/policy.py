@@ -5,8 +5,8 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 
-from actionwave.config import Settings
-from actionwave.logs import secret_values
+from actionwave.platform.config import Settings
+from actionwave.platform.logs import secret_values
 
 
 @dataclass(frozen=True)

@@ -17,9 +17,9 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import ColumnElement, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from actionwave.channels import ProviderError, SendOutcome
-from actionwave.counters import bump_counters, read_counters
-from actionwave.db import is_postgres
+from actionwave.core.channels import ProviderError, SendOutcome
+from actionwave.core.counters import bump_counters, read_counters
+from actionwave.core.models import Action, Delivery, Target, Wave
 from actionwave.delivery.engine import Sender
 from actionwave.delivery.policy import DeliveryPolicy
 from actionwave.delivery.states import (
@@ -31,7 +31,7 @@ from actionwave.delivery.states import (
     deliveries,
     move,
 )
-from actionwave.models import Action, Delivery, Target, Wave
+from actionwave.platform.db import is_postgres
 
 IN_DOUBT_NOTE = "in doubt: the provider could not yet say whether it was sent"
 COUNTERS = ("in_doubt", "in_doubt_sent", "in_doubt_resent", "in_doubt_unknown")

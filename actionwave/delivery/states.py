@@ -22,7 +22,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Update, update
 
-from actionwave.models import Delivery
+from actionwave.core.models import Delivery
 
 PENDING = "pending"
 SENDING = "sending"

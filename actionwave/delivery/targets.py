@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from actionwave.config import Settings
+from actionwave.core.models import Action, Campaign, Supporter, Target
 from actionwave.cwc.client import CwcClient
 from actionwave.cwc.grammar import FIELDS
 from actionwave.cwc.message import CwcConstituent, CwcMessage
@@ -37,7 +37,7 @@ from actionwave.messages.compose_links import cwc_office_code, plan_channels
 from actionwave.messages.legislators import LegislatorRef
 from actionwave.messages.letters import Letter, templates_of, variables, write_letter
 from actionwave.messages.models import OfficeChannel, office_channels, target_addresses
-from actionwave.models import Action, Campaign, Supporter, Target
+from actionwave.platform.config import Settings
 
 # The Library of Congress topic CWC files campaign messages under (one of CWC's fixed list).
 CWC_TOPIC = "International Affairs"

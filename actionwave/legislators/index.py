@@ -43,7 +43,7 @@ class NoSnapshot(LookupError):
 
 def public_legislator(row: Legislator) -> dict[str, Any]:
     """A legislator as the lookup shows them, with their district offices' phones."""
-    from actionwave.messages.office_phones import district_offices
+    from actionwave.legislators.office_phones import district_offices
 
     return {**{name: getattr(row, name) for name in PUBLIC_FIELDS},
             "offices": district_offices((row.info or {}).get("offices"))}

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from actionwave.models import Base, utcnow
+from actionwave.core.models import Base, utcnow
 
 
 class LegislatorSnapshot(Base):

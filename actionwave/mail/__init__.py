@@ -6,8 +6,8 @@ platform.
 
 from __future__ import annotations
 
-from actionwave.channels import Mailer
-from actionwave.config import Settings
+from actionwave.core.channels import Mailer
+from actionwave.platform.config import Settings
 
 
 def make_mailer(settings: Settings) -> Mailer:

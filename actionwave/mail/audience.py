@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from sqlalchemy import ColumnElement, and_, case, exists, literal, not_
 
-from actionwave.models import CampaignConsent, Supporter
+from actionwave.core.models import CampaignConsent, Supporter
 
 UNSUBSCRIBED = "unsubscribed"
 SUPPRESSED = "suppressed"

@@ -14,17 +14,17 @@ from urllib.parse import urlencode
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from actionwave.channels import OutgoingMail
-from actionwave.config import Settings
+from actionwave.core.channels import OutgoingMail
+from actionwave.core.models import Action, Campaign, Delivery, Supporter, Target
+from actionwave.legislators.office_phones import nearest_office
 from actionwave.mail.audience import may_send_transactional
 from actionwave.mail.unsubscribe import list_unsubscribe_headers, unsubscribe_url
 from actionwave.messages.legislators import LegislatorRef
 from actionwave.messages.letters import templates_of
-from actionwave.messages.office_phones import nearest_office
 from actionwave.messages.page import page_messages
 from actionwave.messages.reach import DELIVERING_CHANNELS, Reach
 from actionwave.messages.templating import render, template_vars
-from actionwave.models import Action, Campaign, Delivery, Supporter, Target
+from actionwave.platform.config import Settings
 
 HOW: dict[str, dict[str, Any]] = {
     "en": {"cwc": "message delivered to the office through the House's CWC system",

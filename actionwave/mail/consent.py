@@ -17,9 +17,9 @@ from datetime import UTC, datetime
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from actionwave.db import dialect_insert
+from actionwave.core.models import CampaignConsent, Reminder
 from actionwave.mail.audience import NO_CONSENT
-from actionwave.models import CampaignConsent, Reminder
+from actionwave.platform.db import dialect_insert
 
 CONSENT_TEXT = {
     "en": "Keep me updated on this bill (you can unsubscribe at any time).",
@@ -40,8 +40,8 @@ def grant_consent(session: Session, supporter_id: int, campaign_id: int, *, sour
                   locale: str = "en", text: str | None = None, at: datetime | None = None,
                   action_id: uuid.UUID | None = None) -> bool:
     """Record a consent (an import, a script); the web intake writes its own in the submission's
-    statement (``actionwave.intake``). No commit. True if new: an existing record, given or
-    withdrawn, is kept as it is.
+    statement (``actionwave.intake.submissions``). No commit. True if new: an existing record, given
+    or withdrawn, is kept as it is.
     """
     inserted = session.execute(
         dialect_insert(session, CampaignConsent.__table__).values(

@@ -14,10 +14,10 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from actionwave.db import dialect_insert
+from actionwave.core.models import Supporter
 from actionwave.mail.models import MailEvent
 from actionwave.mail.sendgrid_mailer import KEY_ARG
-from actionwave.models import Supporter
+from actionwave.platform.db import dialect_insert
 
 SUPPRESSING = frozenset({"bounce", "dropped", "spamreport"})
 

@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from actionwave.models import Base, utcnow
+from actionwave.core.models import Base, utcnow
 
 
 class MailEvent(Base):

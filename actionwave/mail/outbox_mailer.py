@@ -16,8 +16,8 @@ from email.message import EmailMessage
 from email.utils import formataddr, formatdate, make_msgid
 from pathlib import Path
 
-from actionwave.channels import OutgoingMail, SendOutcome
-from actionwave.config import Settings
+from actionwave.core.channels import OutgoingMail, SendOutcome
+from actionwave.platform.config import Settings
 
 KEY_HEADER = "X-Actionwave-Key"
 URL_LIST_HEADERS = frozenset({"list-unsubscribe", "list-unsubscribe-post"})

@@ -19,7 +19,7 @@ from typing import Any
 from python_http_client import exceptions as http_errors
 from sendgrid import SendGridAPIClient
 
-from actionwave.channels import (
+from actionwave.core.channels import (
     OutgoingMail,
     Permanent,
     ProviderError,
@@ -27,7 +27,7 @@ from actionwave.channels import (
     Retryable,
     SendOutcome,
 )
-from actionwave.config import Settings
+from actionwave.platform.config import Settings
 
 KEY_ARG = "aw_key"
 MAX_PERSONALIZATIONS = 1000

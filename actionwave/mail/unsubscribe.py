@@ -25,10 +25,10 @@ from itsdangerous.encoding import base64_encode
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from actionwave.config import Settings
+from actionwave.core.models import Supporter
 from actionwave.mail.audience import UNSUBSCRIBED
 from actionwave.mail.consent import VIA_EVERYTHING, VIA_LINK, withdraw_consent
-from actionwave.models import Supporter
+from actionwave.platform.config import Settings
 
 SALT = "actionwave.unsubscribe"
 LINK_LIFETIME = timedelta(days=365)

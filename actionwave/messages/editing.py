@@ -24,13 +24,13 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from actionwave.core.models import LOCALES, Campaign, MessageTemplate
 from actionwave.legislators.models import Legislator
 from actionwave.legislators.sync import current_snapshot_id
 from actionwave.messages.legislators import LegislatorRef
 from actionwave.messages.letters import variables
 from actionwave.messages.templating import TemplateError, check_template
 from actionwave.messages.tweets import MAX_WEIGHTED_LENGTH, WorstCase, worst_case
-from actionwave.models import LOCALES, Campaign, MessageTemplate
 
 # Kinds whose messages have a subject line (tweets have a body only).
 WITH_SUBJECT = ("email", "confirmation", "reminder", "wave")

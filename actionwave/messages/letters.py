@@ -11,9 +11,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from actionwave.core.models import Campaign, MessageTemplate
 from actionwave.messages.legislators import LegislatorRef
 from actionwave.messages.templating import TemplateVars, render, template_vars
-from actionwave.models import Campaign, MessageTemplate
 
 
 @dataclass(frozen=True)

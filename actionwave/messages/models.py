@@ -1,6 +1,6 @@
 """What organizers supply about offices: addresses (committee staff, a district office's inbox),
 and CWC office codes and contact forms that override the legislator data's
-(``actionwave.coverage`` imports them in bulk; ``plan_channels`` applies them)."""
+(``actionwave.campaigns.coverage`` imports them in bulk; ``plan_channels`` applies them)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, String, UniqueConstraint, or_, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from actionwave.models import Base, utcnow
+from actionwave.core.models import Base, utcnow
 
 
 class TargetAddress(Base):

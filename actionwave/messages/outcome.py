@@ -17,12 +17,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from actionwave.calls.services import calls_of
-from actionwave.config import Settings
+from actionwave.core.models import Action, Campaign, Delivery, Supporter, Target
 from actionwave.legislators.index import ZipIndex
 from actionwave.legislators.lookup import ZipNotFound, find_legislators
 from actionwave.messages.page import page_messages
 from actionwave.messages.reach import DELIVERING_CHANNELS, Reach
-from actionwave.models import Action, Campaign, Delivery, Supporter, Target
+from actionwave.platform.config import Settings
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from actionwave.config import Settings
+from actionwave.core.models import Campaign
 from actionwave.cwc.client import CwcClient
 from actionwave.messages.compose_links import ChannelChoice, plan_channels
 from actionwave.messages.legislators import LegislatorRef
@@ -16,7 +16,7 @@ from actionwave.messages.letters import templates_of, variables, write_letter
 from actionwave.messages.models import office_channels, target_addresses
 from actionwave.messages.reach import Reach, reach_of
 from actionwave.messages.tweets import TweetPlan, plan_tweets
-from actionwave.models import Campaign
+from actionwave.platform.config import Settings
 
 
 @dataclass(frozen=True)

@@ -13,13 +13,13 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from actionwave.core.models import Campaign
 from actionwave.legislators.models import Legislator
 from actionwave.legislators.sync import current_snapshot_id
 from actionwave.messages.editing import WITH_SUBJECT, Draft, FieldProblem, check_drafts
 from actionwave.messages.legislators import LegislatorRef
 from actionwave.messages.letters import variables
 from actionwave.messages.templating import TemplateError, render
-from actionwave.models import Campaign
 
 SAMPLE_SUPPORTER = {"first_name": "Mei", "city": "Cheyenne", "state": "WY"}
 FALLBACK = {

@@ -13,8 +13,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from actionwave.legislators.office_phones import OfficePhone, nearest_office
 from actionwave.messages.compose_links import ChannelChoice
-from actionwave.messages.office_phones import OfficePhone, nearest_office
 
 # Channels that carry the message to the office without the supporter doing anything more.
 DELIVERING_CHANNELS = frozenset({"cwc", "email"})

@@ -2,8 +2,8 @@
 
 from alembic import context
 
-from actionwave.db import make_engine
-from actionwave.schema import metadata
+from actionwave.platform.db import make_engine
+from actionwave.system.schema import metadata
 
 config = context.config
 url = config.get_main_option("sqlalchemy.url")

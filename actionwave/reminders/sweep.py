@@ -20,9 +20,9 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import ColumnElement, case, exists, func, literal, select
 from sqlalchemy.orm import Session
 
-from actionwave.db import dialect_insert, is_postgres
+from actionwave.core.models import Action, Delivery, Reminder, Supporter, Target, UTCDateTime
 from actionwave.mail.audience import may_mail, refusal
-from actionwave.models import Action, Delivery, Reminder, Supporter, Target, UTCDateTime
+from actionwave.platform.db import dialect_insert, is_postgres
 from actionwave.reminders.zones import QuietHours
 from actionwave.waves.segment import has_legislator
 

@@ -1,7 +1,7 @@
 """Quiet hours in the supporter's own time zone, and the zones a supporter may be in.
 
-We know a supporter's place as far as their state (``actionwave.resolution`` derives it from the
-ZIP or the district). A reminder may go only when it is outside quiet hours in *every* zone the
+We know a supporter's place as far as their state (``actionwave.intake.resolution`` derives it from
+the ZIP or the district). A reminder may go only when it is outside quiet hours in *every* zone the
 supporter may be in, which is the safest reading when the zone is not certain:
 
 - a state within one zone: that zone;

@@ -15,8 +15,8 @@ from typing import Any, Protocol
 import requests
 import tweepy
 
-from actionwave.channels import Permanent, Retryable
-from actionwave.config import Settings
+from actionwave.core.channels import Permanent, Retryable
+from actionwave.platform.config import Settings
 
 TWEEPY_HOST = "https://api.twitter.com"  # hard-coded in tweepy.Client.request
 TIMEOUT_SECONDS = 15.0  # tweepy passes none: a hung X would hold a worker thread for ever

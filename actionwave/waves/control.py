@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import exists, func, select, update
 from sqlalchemy.orm import Session
 
-from actionwave.models import Campaign, Delivery, Wave
+from actionwave.core.models import Campaign, Delivery, Wave
 
 FINISHED_STATES = ("sent", "failed", "dead")
 

@@ -18,8 +18,8 @@ from sqlalchemy import String, cast, func, literal, select, update
 from sqlalchemy.orm import Session
 
 from actionwave.bill.stages import STAGES
-from actionwave.db import dialect_insert
-from actionwave.models import Campaign, Delivery, JsonDoc, Supporter, UTCDateTime, Wave
+from actionwave.core.models import Campaign, Delivery, JsonDoc, Supporter, UTCDateTime, Wave
+from actionwave.platform.db import dialect_insert
 from actionwave.waves.segment import Segment, SegmentError, segment_filter
 
 WAVE_CHANNEL = "wave_email"

@@ -24,8 +24,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
-from actionwave.channels import Mailer, Permanent, SendOutcome
-from actionwave.config import Settings
+from actionwave.core.channels import Mailer, Permanent, SendOutcome
+from actionwave.core.models import Campaign, Delivery, MessageTemplate, Supporter, Wave
 from actionwave.delivery.claims import Claimed
 from actionwave.delivery.mailing import MailSender, mail_payload
 from actionwave.mail.audience import refusal, refusal_text
@@ -36,7 +36,7 @@ from actionwave.messages.templating import (
     compile_template,
     template_vars,
 )
-from actionwave.models import Campaign, Delivery, MessageTemplate, Supporter, Wave
+from actionwave.platform.config import Settings
 
 FOOTER = {
     "en": "Take action: {page}\n\nYou get this because you asked {title} for updates. "

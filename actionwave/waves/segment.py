@@ -15,10 +15,10 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select, true
 
+from actionwave.core.models import LOCALES, Action, Supporter, Target
 from actionwave.legislators.models import CurrentSnapshot, Legislator
 from actionwave.legislators.sync import CURRENT_ROW
 from actionwave.mail.audience import may_mail
-from actionwave.models import LOCALES, Action, Supporter, Target
 
 CHAMBERS = ("house", "senate")
 _DISTRICT = re.compile(r"^([A-Z]{2})-(\d{1,2})$")

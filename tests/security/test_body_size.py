@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from actionwave.config import Settings
+from actionwave.platform.config import Settings
 from bench.harness import nginx_proxy
 from tests.support import web_processes
 from web.webhooks import MAX_WEBHOOK_BYTES

@@ -7,8 +7,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy import select
 
+from actionwave.core.models import Campaign, Supporter
 from actionwave.mail.consent import grant_consent
-from actionwave.models import Campaign, Supporter
 from tests.organizer_support import sqlite_services, store, store_app  # noqa: F401
 from tests.test_console import sign_in
 

@@ -11,8 +11,8 @@ from dataclasses import replace
 import pytest
 from flask import Flask
 
-from actionwave.config import Settings
-from actionwave.services import Services
+from actionwave.platform.config import Settings
+from actionwave.system.services import Services
 from tests.stubs.base import StubServer, serve
 from tests.stubs.census import CensusHandler
 from web import create_app

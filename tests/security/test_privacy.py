@@ -13,9 +13,9 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import select
 
-from actionwave.intake import parse_action_form, submit_action
-from actionwave.models import Action
-from actionwave.supporters import erase_supporter
+from actionwave.campaigns.supporters import erase_supporter
+from actionwave.core.models import Action
+from actionwave.intake.submissions import parse_action_form, submit_action
 from tests.organizer_support import sqlite_services, store  # noqa: F401
 
 SLUG = "hketo-certification-act"

@@ -17,12 +17,12 @@ from actionwave.accounts import throttle
 from actionwave.accounts.models import AuditEntry, SigninLink
 from actionwave.accounts.services import sign_in
 from actionwave.accounts.signin_links import MAX_PER_HOUR
+from actionwave.core.models import Delivery
 from actionwave.delivery.engine import deliver_due
 from actionwave.delivery.mailing import MAIL_CHANNEL, MailSender
 from actionwave.delivery.policy import DeliveryPolicy
-from actionwave.delivery.ratelimit import LocalRateLimiter
-from actionwave.logs import loggable_path
-from actionwave.models import Delivery
+from actionwave.platform.logs import loggable_path
+from actionwave.platform.ratelimit import LocalRateLimiter
 from tests.organizer_support import PASSWORD, sqlite_services, store, store_app  # noqa: F401
 
 EMAIL = "organizer@example.org"

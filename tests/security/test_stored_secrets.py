@@ -12,11 +12,11 @@ from dataclasses import replace
 import sqlalchemy as sa
 from sqlalchemy import select
 
+from actionwave.core.models import Action, Campaign, Delivery, Supporter
 from actionwave.delivery.claims import Claimed
 from actionwave.delivery.outcomes import Outcomes, record_outcomes
 from actionwave.delivery.policy import DeliveryPolicy
-from actionwave.models import Action, Campaign, Delivery, Supporter
-from actionwave.schema import metadata
+from actionwave.system.schema import metadata
 from tests.organizer_support import sqlite_services, store  # noqa: F401
 
 SLUG = "hketo-certification-act"

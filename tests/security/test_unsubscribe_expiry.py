@@ -10,9 +10,9 @@ from datetime import UTC, datetime, timedelta
 from itsdangerous import URLSafeSerializer
 from sqlalchemy import select
 
+from actionwave.core.models import Campaign, CampaignConsent, Delivery, Supporter
 from actionwave.mail.consent import grant_consent
 from actionwave.mail.unsubscribe import SALT, unsubscribe_token
-from actionwave.models import Campaign, CampaignConsent, Delivery, Supporter
 from tests.organizer_support import sqlite_services, store, store_app  # noqa: F401
 
 SLUG = "hketo-certification-act"

@@ -1,8 +1,8 @@
 """The organizer console (``/console``): server-rendered pages behind a sign-in.
 
-Views parse the request, call one domain function (``actionwave.accounts``, ``actionwave.reports``,
-``actionwave.supporters``, ``actionwave.delivery``) and render. ``web.console.auth.require_role``
-guards every page except the sign-in form.
+Views parse the request, call one domain function (``actionwave.accounts``,
+``actionwave.campaigns.reports``, ``actionwave.campaigns.supporters``, ``actionwave.delivery``) and
+render. ``web.console.auth.require_role`` guards every page except the sign-in form.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from typing import Any
 from flask import Blueprint, Response, request, url_for
 from sqlalchemy import select
 
-from actionwave.models import Campaign
+from actionwave.core.models import Campaign
 from web.console.auth import current_principal
 from web.context import db
 from web.csrf import csrf_token

@@ -13,6 +13,7 @@ from flask import abort, flash, redirect, render_template, request
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
+from actionwave.core.models import LOCALES, Campaign
 from actionwave.messages.editing import (
     COPY_FIELDS,
     Draft,
@@ -29,7 +30,6 @@ from actionwave.messages.editing import (
     tweet_template_problems,
 )
 from actionwave.messages.preview import SAMPLE_SUPPORTER, preview_group, sample_legislator
-from actionwave.models import LOCALES, Campaign
 from web.console import bp, console_url
 from web.console.auth import require_role
 from web.context import db, services

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from actionwave.reports import Bucket
+from actionwave.campaigns.reports import Bucket
 
 WIDTH, HEIGHT, AXIS = 600, 160, 2
 

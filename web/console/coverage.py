@@ -12,8 +12,8 @@ from typing import Any, TypeVar
 from flask import Response, flash, redirect, render_template, request
 from werkzeug.wrappers import Response as BaseResponse
 
-from actionwave.coverage import CoverageError, add_target_address, coverage
-from actionwave.coverage_csv import (
+from actionwave.campaigns.coverage import CoverageError, add_target_address, coverage
+from actionwave.campaigns.coverage_csv import (
     CoverageImportError,
     ImportPlan,
     RowError,

@@ -7,14 +7,14 @@ import logging
 import redis
 from flask import render_template, request
 
-from actionwave.metrics import queue_depth
-from actionwave.reports import (
+from actionwave.campaigns.reports import (
     FUNNEL,
     DashboardNumbers,
     dashboard_numbers,
     messages_by_kind,
 )
 from actionwave.social.x_poster import XPoster, make_poster
+from actionwave.system.metrics import queue_depth
 from web.console import bp
 from web.console.auth import require_role
 from web.console.campaigns import chosen_campaign

@@ -5,9 +5,9 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, request
 from werkzeug.wrappers import Response
 
+from actionwave.campaigns.reports import DeliveryFilter, delivery_channels, find_deliveries
+from actionwave.core.models import ACTION_STATUSES, DELIVERY_STATES
 from actionwave.delivery.recovery import retry_dead
-from actionwave.models import ACTION_STATUSES, DELIVERY_STATES
-from actionwave.reports import DeliveryFilter, delivery_channels, find_deliveries
 from web.console import bp, console_url
 from web.console.auth import require_role
 from web.console.campaigns import chosen_campaign

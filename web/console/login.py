@@ -7,7 +7,7 @@ from werkzeug.wrappers import Response
 
 from actionwave.accounts.services import AccountError, LockedOut, sign_in, sign_out
 from actionwave.accounts.signin_links import use_link
-from actionwave.mail.signin_link import mail_signin_link
+from actionwave.delivery.signin_link import mail_signin_link
 from web.api import ip_hash
 from web.console import bp, console_url
 from web.console.auth import SESSION_KEY, current_principal

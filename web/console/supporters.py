@@ -6,8 +6,13 @@ from datetime import UTC, datetime
 
 from flask import Response, flash, redirect, render_template, request, stream_with_context
 
+from actionwave.campaigns.supporters import (
+    NoSuchSupporter,
+    erase_supporter,
+    export_csv,
+    search_supporters,
+)
 from actionwave.mail.consent import consents_of
-from actionwave.supporters import NoSuchSupporter, erase_supporter, export_csv, search_supporters
 from web.console import bp, console_url
 from web.console.auth import require_role
 from web.console.campaigns import chosen_campaign

@@ -17,7 +17,7 @@ from werkzeug.wrappers import Response
 
 from actionwave.bill.polls import watch_status
 from actionwave.bill.stages import STAGE_LABELS, STAGES
-from actionwave.models import LOCALES, Campaign, Wave
+from actionwave.core.models import LOCALES, Campaign, Wave
 from actionwave.waves.changes import WAVE_CHANGES
 from actionwave.waves.control import wave_progress
 from actionwave.waves.launch import TRIGGERS, create_wave

@@ -86,7 +86,7 @@ def upgrade() -> None:
 
 def _derive_states() -> None:
     """A supporter without a state gets their ZIP's, where the current snapshot puts the ZIP in
-    one state only (as ``actionwave.resolution`` now does for every new action)."""
+    one state only (as ``actionwave.intake.resolution`` now does for every new action)."""
     op.execute(
         "UPDATE supporters SET state = (SELECT MIN(z.state) FROM zip_districts z"
         "  WHERE z.zcta = supporters.zip AND z.snapshot_id ="
