@@ -207,16 +207,10 @@ CHROMIUM_ARGS = [
 @pytest.fixture
 def live_server(app):  # type: ignore[no-untyped-def]
     """The app served over real HTTP on 127.0.0.1 in a background thread; yields its base URL."""
-    import threading
+    from tests.organizer_support import served
 
-    from werkzeug.serving import make_server
-
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    server.server_close()
+    with served(app) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

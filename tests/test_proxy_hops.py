@@ -11,7 +11,6 @@ import shutil
 import socket
 import subprocess
 import tempfile
-import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -20,9 +19,9 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from werkzeug.serving import make_server
 
 from bench.harness import free_port, nginx_proxy
+from tests.organizer_support import served
 
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 pytestmark = pytest.mark.skipif(not Path(NGINX).exists(),
@@ -61,18 +60,6 @@ def balancer(upstream: str) -> Iterator[int]:
             process.wait(timeout=10)
 
 
-@contextmanager
-def serving(app) -> Iterator[str]:  # type: ignore[no-untyped-def]
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        server.server_close()
-
-
 def submit(port: int, path: str, source: str, forwarded_for: str | None = None) -> int:
     """POST a new supporter's submission from the address ``source`` (127.0.0.x)."""
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10,
@@ -96,7 +83,7 @@ def test_two_supporters_behind_one_balancer_keep_their_own_limits(settings, serv
                       rate_limit_per_ip="3/minute", rate_limit_per_email="",
                       trusted_proxies=2, trusted_proxy_addresses="127.0.0.1/32")
     path = f"/api/v1/campaigns/{campaign_slug}/actions"
-    with serving(create_app(limited, services)) as app_url, nginx_proxy(app_url) as proxy, \
+    with served(create_app(limited, services)) as app_url, nginx_proxy(app_url) as proxy, \
             balancer(proxy.removeprefix("http://")) as port:
         first = [submit(port, path, "127.0.0.2") for _ in range(4)]
         second = [submit(port, path, "127.0.0.3") for _ in range(3)]
