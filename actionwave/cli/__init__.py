@@ -86,31 +86,30 @@ def campaign_load(settings: Settings, path: Path, force: bool, yes: bool) -> Non
     from actionwave.campaigns.files import CampaignFileError, campaign_diff, load_campaign
     from actionwave.system.services import Services
 
-    services = Services(settings)
-    try:
-        with services.session() as session:
-            diff = campaign_diff(session, path)
-            if diff is None:
-                loaded = load_campaign(session, path)
-                click.echo(f"seeded campaign '{loaded.slug}' ({len(loaded.templates)} templates)")
-            elif not force:
-                click.echo(f"campaign from {path} already exists: left as organizers edited it"
-                           + (" (the file differs: --force shows how and replaces)" if diff
-                              else ""))
-            elif not diff:
-                click.echo("the campaign already matches the file: nothing to change")
-            else:
-                click.echo(diff, nl=False)
-                if yes or click.confirm("Replace the campaign's copy and templates with the"
-                                        " file's (its status is kept)?"):
-                    loaded = load_campaign(session, path, force=True)
-                    click.echo(f"replaced campaign '{loaded.slug}' from {path}")
+    with Services(settings) as services:
+        try:
+            with services.session() as session:
+                diff = campaign_diff(session, path)
+                if diff is None:
+                    loaded = load_campaign(session, path)
+                    click.echo(f"seeded campaign '{loaded.slug}' "
+                               f"({len(loaded.templates)} templates)")
+                elif not force:
+                    click.echo(f"campaign from {path} already exists: left as organizers edited it"
+                               + (" (the file differs: --force shows how and replaces)" if diff
+                                  else ""))
+                elif not diff:
+                    click.echo("the campaign already matches the file: nothing to change")
                 else:
-                    click.echo("nothing changed")
-    except CampaignFileError as exc:
-        raise click.ClickException(str(exc)) from exc
-    finally:
-        services.close()
+                    click.echo(diff, nl=False)
+                    if yes or click.confirm("Replace the campaign's copy and templates with the"
+                                            " file's (its status is kept)?"):
+                        loaded = load_campaign(session, path, force=True)
+                        click.echo(f"replaced campaign '{loaded.slug}' from {path}")
+                    else:
+                        click.echo("nothing changed")
+        except CampaignFileError as exc:
+            raise click.ClickException(str(exc)) from exc
 
 
 @cli.command(epilog=example("actionwave up",
@@ -225,30 +224,28 @@ def coverage_import(settings: Settings, path: Path, dry_run: bool) -> None:
     from actionwave.system.services import Services
 
     text = path.read_bytes().decode("utf-8-sig", errors="replace")
-    services = Services(settings)
-    try:
-        with services.session() as session:
-            plan = plan_import(session, text)
-            for change in plan.changes:
-                click.echo(f"{change.bioguide_id}\t{change.name}\t{change.field}: "
-                           f"{change.before or '-'} -> {change.after}")
-            if plan.errors:
-                raise click.ClickException(
-                    "\n".join(f"{path}, {error}" for error in plan.errors)
-                    + f"\n{len(plan.errors)} problems in {len({e.line for e in plan.errors})} "
-                    "rows: nothing was changed.")
-            if dry_run:
-                click.echo(f"{plan.rows} rows, {len(plan.changes)} changes (dry run: nothing "
-                           "was changed)")
-                return
-            with click.progressbar(length=len(plan.changes), label="Applying changes",
-                                   file=sys.stderr, hidden=not plan.changes) as bar:
-                applied = apply_import(session, text, plan.fingerprint, on_change=bar.update)
-            click.echo(f"{applied.rows} rows, {len(applied.changes)} changes applied")
-    except CoverageImportError as exc:
-        raise click.ClickException(f"{exc}\nNothing was changed.") from exc
-    finally:
-        services.close()
+    with Services(settings) as services:
+        try:
+            with services.session() as session:
+                plan = plan_import(session, text)
+                for change in plan.changes:
+                    click.echo(f"{change.bioguide_id}\t{change.name}\t{change.field}: "
+                               f"{change.before or '-'} -> {change.after}")
+                if plan.errors:
+                    raise click.ClickException(
+                        "\n".join(f"{path}, {error}" for error in plan.errors)
+                        + f"\n{len(plan.errors)} problems in {len({e.line for e in plan.errors})} "
+                        "rows: nothing was changed.")
+                if dry_run:
+                    click.echo(f"{plan.rows} rows, {len(plan.changes)} changes (dry run: nothing "
+                               "was changed)")
+                    return
+                with click.progressbar(length=len(plan.changes), label="Applying changes",
+                                       file=sys.stderr, hidden=not plan.changes) as bar:
+                    applied = apply_import(session, text, plan.fingerprint, on_change=bar.update)
+                click.echo(f"{applied.rows} rows, {len(applied.changes)} changes applied")
+        except CoverageImportError as exc:
+            raise click.ClickException(f"{exc}\nNothing was changed.") from exc
 
 
 @coverage.command("export", epilog=example("actionwave coverage export -o channels.csv"))
@@ -261,12 +258,8 @@ def coverage_export(settings: Settings, output: click.utils.LazyFile) -> None:
     from actionwave.campaigns.coverage_csv import export_channels
     from actionwave.system.services import Services
 
-    services = Services(settings)
-    try:
-        with services.session() as session:
-            output.write(export_channels(session))
-    finally:
-        services.close()
+    with Services(settings) as services, services.session() as session:
+        output.write(export_channels(session))
 
 
 @cli.command(epilog=example("actionwave health worker", "actionwave health beat"))

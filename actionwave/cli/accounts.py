@@ -34,15 +34,13 @@ def user_create(settings: Settings, email: str, role: str, password_stdin: bool)
         password = sys.stdin.readline().rstrip("\r\n")
     else:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
-    services = Services(settings)
-    try:
-        with services.session() as session:
-            created = create_user(session, email, password, role)
-            click.echo(f"created {created.role} {created.email}")
-    except (AccountError, WeakPassword) as exc:
-        raise click.ClickException(str(exc)) from exc
-    finally:
-        services.close()
+    with Services(settings) as services:
+        try:
+            with services.session() as session:
+                created = create_user(session, email, password, role)
+                click.echo(f"created {created.role} {created.email}")
+        except (AccountError, WeakPassword) as exc:
+            raise click.ClickException(str(exc)) from exc
 
 
 @user.command("token", epilog=example("actionwave user token --name 'partner site' --role viewer"))
@@ -61,17 +59,16 @@ def user_token(settings: Settings, name: str, role: str, scopes: tuple[str, ...]
     from actionwave.accounts.services import AccountError, create_api_token
     from actionwave.system.services import Services
 
-    services = Services(settings)
-    try:
-        with services.session() as session:
-            expires = (datetime.now(UTC) + timedelta(days=expires_days)) if expires_days else None
-            _token, secret = create_api_token(session, name, role, scopes=scopes or None,
-                                              expires_at=expires)
-            click.echo(secret)
-    except AccountError as exc:
-        raise click.ClickException(str(exc)) from exc
-    finally:
-        services.close()
+    with Services(settings) as services:
+        try:
+            with services.session() as session:
+                expires = ((datetime.now(UTC) + timedelta(days=expires_days)) if expires_days
+                           else None)
+                _token, secret = create_api_token(session, name, role, scopes=scopes or None,
+                                                  expires_at=expires)
+                click.echo(secret)
+        except AccountError as exc:
+            raise click.ClickException(str(exc)) from exc
 
 
 @user.command("disable", epilog=example("actionwave user disable someone@example.org"))
@@ -82,12 +79,10 @@ def user_disable(settings: Settings, email: str) -> None:
     from actionwave.accounts.services import AccountError, disable_user
     from actionwave.system.services import Services
 
-    services = Services(settings)
-    try:
-        with services.session() as session:
-            changed = disable_user(session, email)
-            click.echo(f"disabled {email}" if changed else f"{email} was already disabled")
-    except AccountError as exc:
-        raise click.ClickException(str(exc)) from exc
-    finally:
-        services.close()
+    with Services(settings) as services:
+        try:
+            with services.session() as session:
+                changed = disable_user(session, email)
+                click.echo(f"disabled {email}" if changed else f"{email} was already disabled")
+        except AccountError as exc:
+            raise click.ClickException(str(exc)) from exc

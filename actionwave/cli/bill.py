@@ -67,24 +67,20 @@ def status(settings: Settings, slug: str | None) -> None:
     """
     from actionwave.system.services import Services
 
-    services = Services(settings)
-    try:
-        with services.session() as session:
-            query = select(Campaign).where(Campaign.bill_number.is_not(None))
-            campaigns = session.scalars(
-                query.where(Campaign.slug == slug) if slug else query.order_by(Campaign.id)).all()
-            if not campaigns:
-                raise click.ClickException(f"no campaign '{slug}' follows a bill" if slug
-                                           else "no campaign follows a bill")
-            stale = False
-            for campaign in campaigns:
-                watch = watch_status(session, campaign)
-                waiting = session.scalars(select(Wave).where(
-                    Wave.campaign_id == campaign.id, Wave.trigger == "stage",
-                    Wave.status == "scheduled").order_by(Wave.id)).all()
-                click.echo("\n".join(describe(watch, list(waiting))))
-                stale = stale or watch.stale
-    finally:
-        services.close()
+    with Services(settings) as services, services.session() as session:
+        query = select(Campaign).where(Campaign.bill_number.is_not(None))
+        campaigns = session.scalars(
+            query.where(Campaign.slug == slug) if slug else query.order_by(Campaign.id)).all()
+        if not campaigns:
+            raise click.ClickException(f"no campaign '{slug}' follows a bill" if slug
+                                       else "no campaign follows a bill")
+        stale = False
+        for campaign in campaigns:
+            watch = watch_status(session, campaign)
+            waiting = session.scalars(select(Wave).where(
+                Wave.campaign_id == campaign.id, Wave.trigger == "stage",
+                Wave.status == "scheduled").order_by(Wave.id)).all()
+            click.echo("\n".join(describe(watch, list(waiting))))
+            stale = stale or watch.stale
     if stale:
         raise SystemExit(1)

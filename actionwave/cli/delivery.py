@@ -77,24 +77,20 @@ def list_deliveries(settings: Settings, state: str | None, channel: str | None,
                     until: datetime | None, limit: int) -> None:
     """Deliveries, most recently changed first: id, state, channel, recipient, attempts, when
     it last changed, and the provider's last answer."""
-    services = _services(settings)
-    try:
-        with services.session() as session:
-            campaign_id = None
-            if slug:
-                campaign_id = session.scalar(select(Campaign.id).where(Campaign.slug == slug))
-                if campaign_id is None:
-                    raise click.ClickException(f"no campaign '{slug}'")
-            rows = find_deliveries(session, DeliveryQuery(
-                state, channel, campaign_id, bioguide_id, since, until), limit)
-            for row in rows:
-                when = row.updated_at.isoformat(timespec="seconds") if row.updated_at else "-"
-                click.echo(f"{row.id}\t{row.state}\t{row.channel}\t{row.recipient or '-'}\t"
-                           f"attempts={row.attempts}\t{when}\t{row.last_error or ''}")
-            click.echo(f"{len(rows)} {state or ''} deliveries shown".replace("  ", " "),
-                       err=True)
-    finally:
-        services.close()
+    with _services(settings) as services, services.session() as session:
+        campaign_id = None
+        if slug:
+            campaign_id = session.scalar(select(Campaign.id).where(Campaign.slug == slug))
+            if campaign_id is None:
+                raise click.ClickException(f"no campaign '{slug}'")
+        rows = find_deliveries(session, DeliveryQuery(
+            state, channel, campaign_id, bioguide_id, since, until), limit)
+        for row in rows:
+            when = row.updated_at.isoformat(timespec="seconds") if row.updated_at else "-"
+            click.echo(f"{row.id}\t{row.state}\t{row.channel}\t{row.recipient or '-'}\t"
+                       f"attempts={row.attempts}\t{when}\t{row.last_error or ''}")
+        click.echo(f"{len(rows)} {state or ''} deliveries shown".replace("  ", " "),
+                   err=True)
 
 
 @deliveries.command("retry", epilog=example("actionwave deliveries retry 812 813",
@@ -108,12 +104,8 @@ def retry(settings: Settings, ids: tuple[int, ...], all_dead: bool, channel: str
     """Send dead deliveries again (fresh attempts, due now). Other states are left alone."""
     if bool(ids) == all_dead:
         raise click.UsageError("give delivery ids or --all-dead (not both)")
-    services = _services(settings)
-    try:
-        with services.session() as session:
-            moved = retry_all_dead(session, channel) if all_dead else retry_dead(session, ids)
-    finally:
-        services.close()
+    with _services(settings) as services, services.session() as session:
+        moved = retry_all_dead(session, channel) if all_dead else retry_dead(session, ids)
     click.echo(f"{moved} dead deliveries back to pending; workers pick them up within "
                f"{settings.delivery_sweep_seconds:g} s")
 
@@ -123,9 +115,5 @@ def retry(settings: Settings, ids: tuple[int, ...], all_dead: bool, channel: str
 def in_doubt(settings: Settings) -> None:
     """How many sends were in doubt (a worker died or a request timed out) and how each was
     settled with the provider, as JSON."""
-    services = _services(settings)
-    try:
-        with services.session() as session:
-            click.echo(json.dumps(in_doubt_report(session), sort_keys=True))
-    finally:
-        services.close()
+    with _services(settings) as services, services.session() as session:
+        click.echo(json.dumps(in_doubt_report(session), sort_keys=True))

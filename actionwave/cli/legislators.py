@@ -89,19 +89,19 @@ def format_summary(summary: SyncSummary, seconds: float) -> str:
 @click.pass_obj
 def lookup(settings: Settings, zip_code: str, address: str | None, district: str | None) -> None:
     """Print the legislators for a ZIP (and address) as JSON, like GET /api/v1/legislators."""
-    services = Services(settings)
-    try:
-        zcta = parse_zip(zip_code)
-        with services.session() as session:
-            index = load_index(session, zips=[zcta])
-        result = find_legislators(index, zcta, address=parse_address(address),
-                                  district=parse_district(district), geocoder=services.geocoder)
-    except BadLookupInput as exc:
-        raise click.BadParameter(exc.message, param_hint=f"--{exc.field}") from exc
-    except NoSnapshot as exc:
-        raise click.ClickException("no legislator data yet: run `actionwave data sync`") from exc
-    except ZipNotFound as exc:
-        raise click.ClickException(f"ZIP {zip_code} is not in the ZIP-district crosswalk") from exc
-    finally:
-        services.close()
+    with Services(settings) as services:
+        try:
+            zcta = parse_zip(zip_code)
+            with services.session() as session:
+                index = load_index(session, zips=[zcta])
+            result = find_legislators(index, zcta, address=parse_address(address),
+                                      district=parse_district(district), geocoder=services.geocoder)
+        except BadLookupInput as exc:
+            raise click.BadParameter(exc.message, param_hint=f"--{exc.field}") from exc
+        except NoSnapshot as exc:
+            raise click.ClickException(
+                "no legislator data yet: run `actionwave data sync`") from exc
+        except ZipNotFound as exc:
+            raise click.ClickException(
+                f"ZIP {zip_code} is not in the ZIP-district crosswalk") from exc
     click.echo(json.dumps(result.answer, indent=2))

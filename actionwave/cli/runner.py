@@ -67,15 +67,11 @@ def prepare(settings: Settings, campaign_file: Path | None) -> None:
 
     settings.instance_path.mkdir(parents=True, exist_ok=True)
     upgrade(settings.database_url)
-    services = Services(settings)
-    try:
-        with services.session() as session:
-            if campaign_file and campaign_file.exists():
-                load_campaign(session, campaign_file)
-            if current_snapshot_id(session) is None:
-                sync_legislators(session, settings)
-    finally:
-        services.close()
+    with Services(settings) as services, services.session() as session:
+        if campaign_file and campaign_file.exists():
+            load_campaign(session, campaign_file)
+        if current_snapshot_id(session) is None:
+            sync_legislators(session, settings)
 
 
 def sync_legislators(session: Session, settings: Settings) -> None:

@@ -47,13 +47,9 @@ def _services(settings: Settings):  # type: ignore[no-untyped-def]
 def list_command(settings: Settings, slug: str | None, statuses: tuple[str, ...],
                  as_json: bool) -> None:
     """Every wave, newest first: its status, what starts it, and its progress."""
-    services = _services(settings)
-    try:
-        with services.session() as session:
-            campaign_id = _campaign_id(session, slug) if slug else None
-            rows = list_waves(session, campaign_id, statuses)
-    finally:
-        services.close()
+    with _services(settings) as services, services.session() as session:
+        campaign_id = _campaign_id(session, slug) if slug else None
+        rows = list_waves(session, campaign_id, statuses)
     for row in rows:
         click.echo(json.dumps(row) if as_json else _wave_line(row))
     click.echo(f"{len(rows)} waves", err=True)
@@ -92,20 +88,18 @@ def create(settings: Settings, slug: str, name: str, template: str, segment: str
            trigger: str, trigger_at: str | None, trigger_stage: str | None,
            pace: int | None) -> None:
     """Create a wave (draft, or scheduled for time and stage triggers)."""
-    services = _services(settings)
-    try:
-        with services.session() as session:
-            campaign_id = _campaign_id(session, slug)
-            created = create_wave(
-                session, campaign_id, name, template_name=template, segment=json.loads(segment),
-                trigger=trigger, trigger_at=datetime.fromisoformat(trigger_at) if trigger_at
-                else None, trigger_stage=trigger_stage, pace_per_minute=pace)
-            session.commit()
-            click.echo(f"created wave {created.id} ({created.status})")
-    except (SegmentError, ValueError) as exc:
-        raise click.ClickException(str(exc)) from exc
-    finally:
-        services.close()
+    with _services(settings) as services:
+        try:
+            with services.session() as session:
+                campaign_id = _campaign_id(session, slug)
+                created = create_wave(
+                    session, campaign_id, name, template_name=template, segment=json.loads(segment),
+                    trigger=trigger, trigger_at=datetime.fromisoformat(trigger_at) if trigger_at
+                    else None, trigger_stage=trigger_stage, pace_per_minute=pace)
+                session.commit()
+                click.echo(f"created wave {created.id} ({created.status})")
+        except (SegmentError, ValueError) as exc:
+            raise click.ClickException(str(exc)) from exc
 
 
 @wave.command("launch", epilog=example("actionwave wave launch 3"))
@@ -114,19 +108,15 @@ def create(settings: Settings, slug: str, name: str, template: str, segment: str
 def launch(settings: Settings, wave_id: int) -> None:
     """Start a wave now and fan it out, with a progress bar (safe to repeat: nobody gets it
     twice)."""
-    services = _services(settings)
-    try:
-        with services.session() as session:
-            launch_wave(session, wave_id)
-            with click.progressbar(length=_left_to_fan_out(session, wave_id),
-                                   label="Fanning out", file=sys.stderr) as bar:
-                fanned = fan_out_wave(session, wave_id, settings.wave_chunk_size,
-                                      on_chunk=bar.update)
-            click.echo(json.dumps(wave_progress(session, wave_id)))
-            if not fanned.finished:
-                click.echo("fan-out stopped: the wave is not running", err=True)
-    finally:
-        services.close()
+    with _services(settings) as services, services.session() as session:
+        launch_wave(session, wave_id)
+        with click.progressbar(length=_left_to_fan_out(session, wave_id),
+                               label="Fanning out", file=sys.stderr) as bar:
+            fanned = fan_out_wave(session, wave_id, settings.wave_chunk_size,
+                                  on_chunk=bar.update)
+        click.echo(json.dumps(wave_progress(session, wave_id)))
+        if not fanned.finished:
+            click.echo("fan-out stopped: the wave is not running", err=True)
 
 
 def _left_to_fan_out(session, wave_id: int) -> int:  # type: ignore[no-untyped-def]
@@ -139,14 +129,10 @@ def _left_to_fan_out(session, wave_id: int) -> int:  # type: ignore[no-untyped-d
 
 
 def _control(settings: Settings, wave_id: int, change, verb: str) -> None:  # type: ignore[no-untyped-def]
-    services = _services(settings)
-    try:
-        with services.session() as session:
-            if not change(session, wave_id):
-                raise click.ClickException(f"wave {wave_id} cannot be {verb} now")
-            click.echo(json.dumps(wave_progress(session, wave_id)))
-    finally:
-        services.close()
+    with _services(settings) as services, services.session() as session:
+        if not change(session, wave_id):
+            raise click.ClickException(f"wave {wave_id} cannot be {verb} now")
+        click.echo(json.dumps(wave_progress(session, wave_id)))
 
 
 @wave.command("pause", epilog=example("actionwave wave pause 3"))
@@ -178,12 +164,8 @@ def cancel(settings: Settings, wave_id: int) -> None:
 @click.pass_obj
 def status(settings: Settings, wave_id: int) -> None:
     """Print the wave's progress as JSON (done / total, failures)."""
-    services = _services(settings)
-    try:
-        with services.session() as session:
-            progress = wave_progress(session, wave_id)
-            if progress is None:
-                raise click.ClickException(f"no wave {wave_id}")
-            click.echo(json.dumps(progress))
-    finally:
-        services.close()
+    with _services(settings) as services, services.session() as session:
+        progress = wave_progress(session, wave_id)
+        if progress is None:
+            raise click.ClickException(f"no wave {wave_id}")
+        click.echo(json.dumps(progress))

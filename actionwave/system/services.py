@@ -127,6 +127,12 @@ class Services:
     def request_session(self) -> Session:
         return self.request_session_factory()
 
+    def __enter__(self) -> Services:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
     def close(self) -> None:
         if "submissions" in self.__dict__:
             self.submissions.close()
