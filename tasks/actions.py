@@ -15,6 +15,15 @@ from actionwave.intake.resolution import resolve_actions as resolve
 from actionwave.legislators.index import NoSnapshot
 from tasks.delivery import start_draining
 
+# Actions resolved and planned per transaction. The relay hands over up to 200 at once; as one
+# transaction they held SQLite's write lock for about half a second, and the web's intake, which
+# waits for that lock, answered its slowest submissions that much later (docs/performance.md).
+CHUNK = 5
+
+
+def batched(items: list[uuid.UUID], size: int) -> list[list[uuid.UUID]]:
+    return [items[start:start + size] for start in range(0, len(items), size)]
+
 
 @shared_task(name="actionwave.resolve_actions", bind=True, max_retries=None)
 def resolve_actions(self, action_ids: list[str]) -> None:  # type: ignore[no-untyped-def]
@@ -25,11 +34,13 @@ def resolve_actions(self, action_ids: list[str]) -> None:  # type: ignore[no-unt
     services = self.app.services
     plan_targets = TargetPlanner(services.settings)
     try:
-        with services.session() as session:
-            index = services.legislators.get(session)
-            resolved = resolve(session, [uuid.UUID(a) for a in action_ids], services.geocoder,
-                               index)
-            plan_batch(session, services.settings, resolved, plan_targets)
+        ids = [uuid.UUID(a) for a in action_ids]
+        for chunk in batched(ids, CHUNK if services.engine.dialect.name == "sqlite" else len(ids)):
+            # Reads and decides (the geocoder is called here) before it takes the write lock.
+            with services.session(reads_first=True) as session:
+                index = services.legislators.get(session)
+                resolved = resolve(session, chunk, services.geocoder, index)
+                plan_batch(session, services.settings, resolved, plan_targets)
     except (OperationalError, NoSnapshot) as exc:
         # Database unreachable, or no legislator data synced yet: the batch is idempotent, so
         # try it again later; the actions stay ``accepted`` (and the relay's sweep re-queues them).

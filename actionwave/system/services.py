@@ -15,7 +15,13 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from actionwave.core.channels import Mailer
 from actionwave.platform.config import Settings
-from actionwave.platform.db import PostgresOptions, make_engine, make_session_factory, reads_first
+from actionwave.platform.db import (
+    PostgresOptions,
+    intake_first,
+    make_engine,
+    make_session_factory,
+    reads_first,
+)
 
 if TYPE_CHECKING:
     from actionwave.bill.congress_api import BillSource
@@ -45,7 +51,12 @@ class Services:
     @cached_property
     def request_session_factory(self) -> sessionmaker[Session]:
         """Sessions for web requests: on SQLite they take the write lock only when they first
-        write (``actionwave.platform.db.reads_first``)."""
+        write (``actionwave.platform.db.reads_first``), and before the worker's
+        (``intake_first``)."""
+        return make_session_factory(reads_first(intake_first(self.engine)))
+
+    @cached_property
+    def reads_first_session_factory(self) -> sessionmaker[Session]:
         return make_session_factory(reads_first(self.engine))
 
     @cached_property
@@ -57,7 +68,8 @@ class Services:
 
         if self.engine.dialect.name == "postgresql":
             return GroupCommitWriter(self.engine, observe=INTAKE_BATCH_ROWS.observe)
-        return SqliteGroupCommit(self.session_factory, observe=INTAKE_BATCH_ROWS.observe)
+        return SqliteGroupCommit(make_session_factory(intake_first(self.engine)),
+                                 observe=INTAKE_BATCH_ROWS.observe)
 
     @cached_property
     def mailer(self) -> Mailer:
@@ -121,8 +133,10 @@ class Services:
 
         return make_poster(self.settings)
 
-    def session(self) -> Session:
-        return self.session_factory()
+    def session(self, reads_first: bool = False) -> Session:
+        """A worker's session. ``reads_first``: on SQLite it holds no lock until it first
+        writes, for a task that reads and calls out (the geocoder) before it writes."""
+        return (self.reads_first_session_factory if reads_first else self.session_factory)()
 
     def request_session(self) -> Session:
         return self.request_session_factory()
