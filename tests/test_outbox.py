@@ -7,7 +7,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from actionwave.core.models import Action, OutboxMessage
 from actionwave.intake.outbox import relay_outbox, requeue_stalled_actions
@@ -64,6 +64,23 @@ def test_stalled_actions_are_queued_again(services: Services, campaign_slug: str
         assert requeue_stalled_actions(session, timedelta(minutes=2), now=later) == 0
     assert outbox_size(services) == 1
     assert status_of(services, submitted.action_id) == "accepted"
+
+
+def test_a_starting_worker_queues_again_what_was_lost_before_it(
+        services: Services, campaign_slug: str, committed_db: Services, start_worker) -> None:
+    """An action relayed, then lost with a broker that restarted empty, long ago: the relay of
+    the next worker to start queues it again at once, not half a STALLED_AFTER later."""
+    with services.session() as session:
+        submitted = submit_action(session, campaign_slug, parse_action_form(VALID))
+        relay_outbox(services.session_factory, lambda t, refs: None)  # relayed, then "lost"
+        session.execute(update(Action).where(Action.id == submitted.action_id)
+                        .values(updated_at=datetime.now(UTC) - timedelta(minutes=10)))
+        session.commit()
+    started = time.monotonic()
+    start_worker()
+    wait_for(lambda: status_of(services, submitted.action_id) != "accepted", timeout=30,
+             message="the starting worker to queue the lost action again")
+    assert time.monotonic() - started < 30
 
 
 def test_submission_reaches_a_real_worker_on_postgres_and_redis(client, campaign_slug: str,

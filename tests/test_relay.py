@@ -157,7 +157,8 @@ def test_redis_down_for_20_s_under_load_loses_nothing_and_the_backlog_drains(
 
     # Actions the killed worker published just before Redis went down are gone with it (it
     # restarts empty): the new worker's relay never saw the outage, so its sweep queues them
-    # again once they are STALLED_AFTER old (it sweeps every half of that): the worst case.
+    # again once they are STALLED_AFTER old (it sweeps at start, then every half of that): the
+    # worst case.
     drain_timeout = 60 + STALLED_AFTER.total_seconds() * 1.5
     try:
         wait_for(drained, timeout=drain_timeout, interval=1.0, message="the backlog to drain")

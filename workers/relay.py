@@ -75,7 +75,9 @@ def relay_until_stopped(services: Services, publish: Publish, stopping: threadin
     settings = services.settings
     surge = SurgeHold(settings.surge_submissions_per_s, settings.surge_hold_seconds)
     backoff = settings.outbox_poll_seconds
-    next_sweep = time.monotonic() + STALLED_AFTER.total_seconds() / 2
+    # The first sweep at once: a worker started after Redis restarted empty queues again what
+    # was lost with it, without waiting for half a STALLED_AFTER.
+    next_sweep = time.monotonic()
     failing_since: float | None = None  # wall clock of the first failure in a row
     while not stopping.is_set():
         try:
