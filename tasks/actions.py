@@ -15,9 +15,9 @@ from actionwave.intake.resolution import resolve_actions as resolve
 from actionwave.legislators.index import NoSnapshot
 from tasks.delivery import start_draining
 
-# Actions resolved and planned per transaction. The relay hands over up to 200 at once; as one
-# transaction they held SQLite's write lock for about half a second, and the web's intake, which
-# waits for that lock, answered its slowest submissions that much later (docs/performance.md).
+# Actions resolved and planned per transaction on SQLite. The relay hands over a whole batch at
+# once; as one transaction it held the database's only write lock while supporters' submissions
+# waited for it (docs/performance.md). PostgreSQL, with no such lock, takes the batch at once.
 CHUNK = 5
 
 

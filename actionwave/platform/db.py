@@ -165,7 +165,7 @@ def _begin_immediate(dbapi_connection: sqlite3.Connection) -> None:
 
     SQLite's own busy handler sleeps between tries for up to 100 ms each, and the sleep blocks
     the thread. A writer whose transactions follow each other closely (a busy worker) then takes
-    the lock again and again while the others sleep: the web's group commit waited seconds. Here
+    the lock again and again while the others sleep, and the web's group commit starves. Here
     the lock is free to the first who asks within a millisecond of its release, and the sleep is
     ``time.sleep``, which under gevent lets the web serve other requests while it waits."""
     deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
