@@ -15,6 +15,7 @@ import threading
 
 from celery import shared_task
 from kombu.exceptions import OperationalError as BrokerError
+from redis.exceptions import RedisError
 from sqlalchemy.exc import OperationalError
 
 from actionwave.cwc.client import CwcClient
@@ -26,11 +27,16 @@ from actionwave.delivery.recovery import due_channels, expire_leases
 from actionwave.platform.config import Settings
 from actionwave.reminders.mail import reminder_choices
 from actionwave.reminders.sweep import REMINDER_CHANNEL
+from actionwave.system.metrics import queue_depth
 from actionwave.system.services import Services
 from actionwave.waves.launch import WAVE_CHANNEL
 from actionwave.waves.mail import CampaignMailSender, wave_choices
 
 log = logging.getLogger(__name__)
+
+# Runs of one channel allowed to wait on its queue: more than every worker consuming it runs at
+# once, so the sweep still spreads a backlog over all of them.
+MAX_WAITING_RUNS = 64
 
 
 def _senders(services: Services) -> dict[str, engine.Sender]:
@@ -52,16 +58,27 @@ def _worker_id() -> str:
 
 def start_draining(services: Services, channel: str, wanted: int = 1) -> int:
     """Queue ``wanted`` runs of ``channel`` on its own queue (``workers.queues``), where the
-    workers consuming it run at most their concurrency at once; returns how many were queued. A
-    broker outage queues none: the sweep asks again later."""
+    workers consuming it run at most their concurrency at once, but no more than make
+    ``MAX_WAITING_RUNS`` wait there; returns how many were queued. A run waiting finds whatever
+    is due when it starts, so one more would add nothing: on launch day every resolved batch
+    asks for a run, and thousands would wait only to find their work done. A broker outage
+    queues none: the sweep asks again later."""
     started = 0
     try:
-        for _ in range(wanted):
+        waiting = _waiting_runs(services.settings, channel)
+        for _ in range(min(wanted, MAX_WAITING_RUNS - waiting)):
             deliver_due.delay(channel)
             started += 1
-    except BrokerError as exc:
+    except (BrokerError, RedisError) as exc:
         log.warning("could not start draining %s now (%s); the sweep will", channel, exc)
     return started
+
+
+def _waiting_runs(settings: Settings, channel: str) -> int:
+    """Runs of ``channel`` waiting on its queue, the one the app's router sends them to (0 on a
+    broker that can't tell: SQLite's)."""
+    queue = deliver_due.app.amqp.router.route({}, deliver_due.name, args=(channel,))["queue"]
+    return queue_depth(settings, queue=queue.name) or 0
 
 
 @shared_task(name="actionwave.deliver_due", bind=True, max_retries=None)
@@ -80,7 +97,7 @@ def deliver_due(self, channel: str, _drainer: str | None = None) -> int:  # type
         )
     except OperationalError as exc:  # database unreachable; claimed rows come back via leases
         raise self.retry(exc=exc, countdown=min(2 ** self.request.retries, 30)) from exc
-    if result.more_due:
+    if result.more_due and _waiting_runs(services.settings, channel) < MAX_WAITING_RUNS:
         self.apply_async((channel,))
     return result.sent
 

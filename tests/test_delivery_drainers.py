@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from dataclasses import replace
 
 import pytest
 
@@ -74,3 +75,27 @@ def test_a_launch_of_kicks_drains_on_a_worker_of_the_channels_queue_each_mail_on
     assert stub.counts == dict.fromkeys(keys, 1)
     services.close()
     app.close()
+
+
+def test_no_more_runs_wait_on_a_channels_queue_than_the_cap(settings: Settings) -> None:
+    """With nobody consuming yet (a launch before the workers catch up), asking for runs again
+    and again leaves MAX_WAITING_RUNS waiting on the channel's queue, not one per ask."""
+    import redis
+
+    from tasks.delivery import MAX_WAITING_RUNS, start_draining
+    from workers import create_celery
+
+    own = replace(settings, namespace=f"{settings.namespace}-cap")
+    app = create_celery(own)
+    services = app.services  # type: ignore[attr-defined]
+    queue = delivery_queue(own.namespace, MAIL_CHANNEL)
+    broker = redis.Redis.from_url(own.broker_url)
+    try:
+        assert start_draining(services, MAIL_CHANNEL, wanted=MAX_WAITING_RUNS + 36) \
+            == MAX_WAITING_RUNS
+        assert sum(start_draining(services, MAIL_CHANNEL) for _ in range(20)) == 0
+        assert broker.llen(queue) == MAX_WAITING_RUNS
+    finally:
+        broker.delete(queue)
+        services.close()
+        app.close()

@@ -124,14 +124,19 @@ UNSENT_STATES = (PENDING, SENDING, FAILED, DEAD)
 QUEUE_PRIORITY_SUFFIXES = ("", "\x06\x163", "\x06\x166", "\x06\x169")  # kombu's Redis priorities
 
 
-def queue_depth(settings: Settings, timeout: float = 1.0) -> int | None:
-    """Tasks waiting in the Celery queue on the broker (at every priority kombu keeps on Redis),
-    or None when the broker is not Redis. The dashboard and the metrics both read it here.
-    Raises ``redis.RedisError`` when Redis does not answer within about ``timeout``."""
+def queue_depth(settings: Settings, timeout: float = 1.0, queue: str | None = None) -> int | None:
+    """Tasks waiting in a Celery queue on the broker (at every priority kombu keeps on Redis):
+    the default queue, or ``queue``; None when the broker is not Redis. The dashboard, the
+    metrics and the delivery tasks all read it here. Raises ``redis.RedisError`` when Redis does
+    not answer within about ``timeout``."""
     if not settings.broker_url.startswith(("redis://", "rediss://")):
         return None
     client = redis_client(settings.broker_url, timeout)
-    return sum(int(client.llen(settings.namespace + s)) for s in QUEUE_PRIORITY_SUFFIXES)
+    name = queue or settings.namespace
+    lengths = client.pipeline(transaction=False)
+    for suffix in QUEUE_PRIORITY_SUFFIXES:
+        lengths.llen(name + suffix)
+    return sum(int(length) for length in lengths.execute())  # one round trip
 
 
 # family in actionwave.core.counters -> (metric, help, label)
