@@ -69,3 +69,21 @@ def test_up_links_follow_the_port_unless_public_url_is_set():
     assert up_public_url({}, "0.0.0.0", 8080) == "http://127.0.0.1:8080"
     assert up_public_url({"PUBLIC_URL": "https://act.example.org"}, "127.0.0.1", 8080) \
         == "https://act.example.org"
+
+
+def test_web_refuses_a_port_another_server_listens_on(tmp_path: Path):
+    """gunicorn listens with SO_REUSEPORT, which would let a second server on the same port
+    share its connections silently: ``actionwave web`` stops first, and says why."""
+    import socket
+
+    with socket.socket() as taken:
+        taken.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        taken.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)  # as gunicorn's own
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        env = {**os.environ, "INSTANCE_PATH": str(tmp_path)}
+        run = subprocess.run([sys.executable, "-m", "actionwave", "web", "--port", str(port)],
+                             env=env, capture_output=True, text=True, timeout=60)
+    assert run.returncode != 0
+    assert f"127.0.0.1:{port} is already in use" in run.stderr

@@ -156,7 +156,7 @@ def test_metrics_sum_every_web_process_without_configuration(settings: Settings,
 
         def both_processes_served() -> bool:
             """A round of requests; then, does each process hold a connection it answered on?
-            (The accept race may give one all of them; web/balance.py evens them out.)"""
+            (The kernel spreads connections over the processes' sockets, not evenly.)"""
             nonlocal requests
             for client in clients:
                 client.request("GET", "/healthz")

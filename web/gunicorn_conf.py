@@ -10,11 +10,14 @@ from __future__ import annotations
 from typing import Any
 
 from actionwave.platform.config import Settings
-from web.balance import release_slot
 
-# gunicorn's gevent worker, keeping open connections even across processes (web/balance.py).
-worker_class = "web.balance.BalancedGeventWorker"
+worker_class = "gevent"
 worker_connections = 1000  # open connections per process
+# Each process listens on a socket of its own (SO_REUSEPORT) and the kernel spreads new
+# connections over them. On one shared socket whichever process was awake took what waited, and
+# connections opened at once often split 14/50 between two processes; the crowded one answered
+# twice as slowly (docs/performance.md).
+reuse_port = True
 # A stopping process finishes what it holds: longer than a submission's longest wait (the group
 # commit's 20 s). docker-compose's stop_grace_period is longer still (docs/deploy.md).
 graceful_timeout = round(Settings.from_env().web_graceful_timeout_seconds)
@@ -22,7 +25,6 @@ graceful_timeout = round(Settings.from_env().web_graceful_timeout_seconds)
 # keepalive_timeout, deploy/nginx): nginx, not gunicorn, closes them, so it never reuses a
 # connection gunicorn has just closed (a 502).
 keepalive = 75
-child_exit = release_slot
 logger_class = "web.gunicorn_logging.JsonLogger"  # JSON lines, as the app's, access lines too
 
 

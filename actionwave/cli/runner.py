@@ -6,6 +6,7 @@ import contextlib
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -28,6 +29,7 @@ GUNICORN_CONFIG = "python:web.gunicorn_conf"
 def exec_gunicorn(host: str, port: int, workers: int) -> None:
     """Replace this process with gunicorn serving the app factory (settings in
     ``web/gunicorn_conf.py``)."""
+    refuse_a_taken_port(host, port)
     gunicorn = shutil.which("gunicorn") or str(Path(sys.executable).with_name("gunicorn"))
     env = dict(os.environ)
     metrics_dir = shared_metrics_dir(Settings.from_env().prometheus_multiproc_dir, workers)
@@ -37,6 +39,22 @@ def exec_gunicorn(host: str, port: int, workers: int) -> None:
         gunicorn, "--config", GUNICORN_CONFIG, "--bind", f"{host}:{port}",
         "--workers", str(workers), "web:create_app()",
     ], env)
+
+
+def refuse_a_taken_port(host: str, port: int) -> None:
+    """Stop with a clear message when something already listens on ``host:port``.
+
+    gunicorn's processes listen with ``SO_REUSEPORT`` (web/gunicorn_conf.py), which would let a
+    second ``actionwave web`` on the same port (an old one left running) share its connections
+    silently; a plain bind is refused while any socket holds the port."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # past connections: fine
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise click.ClickException(f"{host}:{port} is already in use ({exc.strerror}); "
+                                       "stop what listens there or choose --port") from exc
 
 
 def shared_metrics_dir(configured: str, workers: int) -> str:
