@@ -11,7 +11,7 @@ from actionwave.delivery.cwc_sending import CWC_CHANNEL
 from actionwave.delivery.mailing import MAIL_CHANNEL
 from actionwave.delivery.planning import plan_batch
 from actionwave.delivery.targets import TargetPlanner
-from actionwave.intake.resolution import resolve_actions as resolve
+from actionwave.intake.resolution import decide, load_pending, store_decisions
 from actionwave.legislators.index import NoSnapshot
 from tasks.delivery import start_draining
 
@@ -36,10 +36,13 @@ def resolve_actions(self, action_ids: list[str]) -> None:  # type: ignore[no-unt
     try:
         ids = [uuid.UUID(a) for a in action_ids]
         for chunk in batched(ids, CHUNK if services.engine.dialect.name == "sqlite" else len(ids)):
-            # Reads and decides (the geocoder is called here) before it takes the write lock.
-            with services.session(reads_first=True) as session:
-                index = services.legislators.get(session)
-                resolved = resolve(session, chunk, services.geocoder, index)
+            with services.session(reads_first=True) as session:  # reads: no lock on SQLite
+                pending = load_pending(session, chunk, services.legislators.get(session))
+            # The geocoder (Census, for an address in a split ZIP) is asked with no transaction
+            # open; then the decisions and the deliveries are written in one.
+            decisions = decide(pending, services.geocoder)
+            with services.session() as session:
+                resolved = store_decisions(session, pending, decisions)
                 plan_batch(session, services.settings, resolved, plan_targets)
     except (OperationalError, NoSnapshot) as exc:
         # Database unreachable, or no legislator data synced yet: the batch is idempotent, so

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections import Counter
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -45,18 +46,68 @@ def resolve_actions(session: Session, action_ids: Sequence[uuid.UUID],
     unknown action). Raises ``NoSnapshot`` before the first data sync. ``index``: the process's
     in-memory index of the current snapshot (``Services.legislators``); without it the
     supporters' ZIPs are read from the database.
+
+    The three steps are also called one by one (tasks/actions.py), so that the geocoder is asked
+    with no transaction open: ``load_pending`` reads, ``decide`` may call the geocoder and touches
+    no database, ``store_decisions`` writes.
     """
+    pending = load_pending(session, action_ids, index)
+    return store_decisions(session, pending, decide(pending, geocoder))
+
+
+@dataclass
+class Pending:
+    """The accepted actions of a batch, read with what deciding them needs."""
+
+    action_ids: list[uuid.UUID]
+    actions: list[Action]
+    supporters: dict[int, Supporter]
+    chambers: dict[int, list[str]]
+    index: ZipIndex | None
+
+
+Decision = tuple[str, str, list[dict[str, Any]], Place]
+"""An action's status, how its district was found, the people it goes to, where the supporter
+is."""
+
+
+def load_pending(session: Session, action_ids: Sequence[uuid.UUID],
+                 index: ZipIndex | None = None) -> Pending:
+    """Read the batch's actions still ``accepted``, their supporters and campaigns' chambers."""
     actions = list(session.scalars(select(Action).where(
         Action.id.in_(action_ids), Action.status == "accepted")))
-    found: dict[uuid.UUID, list[Target]] = {action_id: [] for action_id in action_ids}
-    resolved_here = _resolve(session, actions, geocoder, index) if actions else {}
+    if not actions:
+        return Pending(list(action_ids), [], {}, {}, index)
+    supporters = {supporter.id: supporter for supporter in session.scalars(
+        select(Supporter).where(Supporter.id.in_({a.supporter_id for a in actions})))}
+    chambers = dict(session.execute(select(Campaign.id, Campaign.target_chambers).where(
+        Campaign.id.in_({a.campaign_id for a in actions}))).all())
+    if index is None:
+        index = load_index(session, zips={s.zip for s in supporters.values()})
+    return Pending(list(action_ids), actions, supporters, chambers, index)
+
+
+def decide(pending: Pending, geocoder: Geocoder | None) -> list[Decision]:
+    """Each pending action's decision, in order. Touches no database; may call the geocoder."""
+    return [_decide(action, pending.supporters[action.supporter_id],
+                    pending.chambers.get(action.campaign_id) or [], geocoder,
+                    pending.index)  # type: ignore[arg-type]
+            for action in pending.actions]
+
+
+def store_decisions(session: Session, pending: Pending,
+                    decisions: Sequence[Decision]) -> list[tuple[uuid.UUID, list[Target]]]:
+    """Write the decisions (targets, statuses, places); flushes, does not commit. Returns each
+    action's targets in the order of ``pending.action_ids``."""
+    found: dict[uuid.UUID, list[Target]] = {action_id: [] for action_id in pending.action_ids}
+    resolved_here = _store(session, pending, decisions) if pending.actions else {}
     found.update(resolved_here)
     session.flush()
     # Only actions resolved before (a redelivered task) or by a worker racing this one have
     # targets that this call did not insert itself: only they are read back. Reading every
     # action's targets by ``action_id IN (...)`` scanned the whole table whenever PostgreSQL had
     # no statistics for it yet (a fresh database on launch day).
-    earlier = [action_id for action_id in action_ids if action_id not in resolved_here]
+    earlier = [action_id for action_id in pending.action_ids if action_id not in resolved_here]
     if earlier:
         for target in session.scalars(select(Target).where(Target.action_id.in_(earlier))
                                       .order_by(Target.id)):
@@ -64,24 +115,15 @@ def resolve_actions(session: Session, action_ids: Sequence[uuid.UUID],
     return list(found.items())
 
 
-def _resolve(session: Session, actions: list[Action], geocoder: Geocoder | None,
-             index: ZipIndex | None) -> dict[uuid.UUID, list[Target]]:
-    """Decide and store each action's targets and status. Returns the targets inserted, by
-    action, for the actions whose targets are all new (a racing worker's leave theirs out)."""
-    supporters = {supporter.id: supporter for supporter in session.scalars(
-        select(Supporter).where(Supporter.id.in_({a.supporter_id for a in actions})))}
-    chambers = dict(session.execute(select(Campaign.id, Campaign.target_chambers).where(
-        Campaign.id.in_({a.campaign_id for a in actions}))).all())
-    if index is None:
-        index = load_index(session, zips={s.zip for s in supporters.values()})
+def _store(session: Session, pending: Pending,
+           decisions: Sequence[Decision]) -> dict[uuid.UUID, list[Target]]:
+    """Store each action's targets and status. Returns the targets inserted, by action, for the
+    actions whose targets are all new (a racing worker's leave theirs out)."""
     targets: list[dict[str, Any]] = []
     outcomes: list[dict[str, Any]] = []
     places: dict[int, Place] = {}
     now = datetime.now(UTC)
-    for action in actions:
-        status, how, people, place = _decide(action, supporters[action.supporter_id],
-                                             chambers.get(action.campaign_id) or [], geocoder,
-                                             index)
+    for action, (status, how, people, place) in zip(pending.actions, decisions, strict=True):
         if place != (None, None):
             places[action.supporter_id] = place
         targets += [{"action_id": action.id, "bioguide_id": p["bioguide_id"],
@@ -94,7 +136,7 @@ def _resolve(session: Session, actions: list[Action], geocoder: Geocoder | None,
         outcomes.append({"action_id": action.id, **outcome})
         for key, value in outcome.items():  # what the UPDATE below writes, without reading it back
             set_committed_value(action, key, value)
-    inserted: dict[uuid.UUID, list[Target]] = {action.id: [] for action in actions}
+    inserted: dict[uuid.UUID, list[Target]] = {action.id: [] for action in pending.actions}
     if targets:
         # render_nulls: one statement for all rows (the ORM otherwise groups them by which
         # values are None, and a senator has no district).
@@ -109,7 +151,7 @@ def _resolve(session: Session, actions: list[Action], geocoder: Geocoder | None,
         .values(status=bindparam("status"), updated_at=bindparam("updated_at"),
                 resolved_at=bindparam("resolved_at"), details=bindparam("details")),
         outcomes)
-    _store_places(session, supporters, places, now)
+    _store_places(session, pending.supporters, places, now)
     planned = Counter(row["action_id"] for row in targets)
     return {action_id: rows for action_id, rows in inserted.items()
             if len(rows) == planned[action_id]}

@@ -1,10 +1,11 @@
-"""The embedded default's writers share one SQLite write lock: who waits, and for what.
+"""Who waits for whom to write, and what no transaction is held across.
 
-- A supporter's submission (the intake's group commit) goes before a worker's transaction that
-  asked at the same time (``actionwave.platform.db.WriterTurns``).
-- Resolving an action calls the geocoder before it takes the write lock, so a slow Census answer
-  never holds the intake up (tasks/actions.py).
-- A forked process opens its own pooled connections.
+- On SQLite (the embedded default) the web, the worker and beat share one write lock: a
+  supporter's submission (the intake's group commit) goes before a worker's transaction that
+  asked at the same time (``actionwave.platform.db.WriterTurns``), and a forked process opens
+  its own pooled connections.
+- Resolving an action asks the geocoder with no transaction open (tasks/actions.py): on SQLite
+  no lock held, on PostgreSQL no transaction, so a slow Census answer holds nobody up.
 """
 
 from __future__ import annotations
@@ -12,8 +13,10 @@ from __future__ import annotations
 import fcntl
 import multiprocessing
 import os
+import secrets
 import sqlite3
 import time
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -96,46 +99,74 @@ def test_a_background_writer_waits_for_the_intake_only_so_long(tmp_path: Path) -
     engine.dispose()
 
 
-def test_resolution_calls_the_geocoder_holding_no_write_lock(
-        sqlite_services: Services) -> None:  # noqa: F811
-    """During the Census call, another connection can write at once (busy timeout 0)."""
+def _resolve_through_census(services: Services, slug: str,
+                            observe: Callable[[], bool]) -> list[bool]:
+    """Resolve one action with a street address in a split ZIP, as the worker's task does, with
+    the Census stub asking ``observe()`` while the request is in flight; its answers."""
     from workers.celery_app import create_celery
 
-    path = sqlite_services.settings.database_url.removeprefix("sqlite:///")
-    writes_during_call: list[bool] = []
+    seen: list[bool] = []
 
     class Observing(CensusHandler):
         def handle_request(self, method: str) -> None:
-            other = sqlite3.connect(path, timeout=0, isolation_level=None)
-            try:
-                other.execute("BEGIN IMMEDIATE")
-                other.execute("ROLLBACK")
-                writes_during_call.append(True)
-            except sqlite3.OperationalError:
-                writes_during_call.append(False)
-            finally:
-                other.close()
+            seen.append(observe())
             super().handle_request(method)
 
     with serve(Observing) as census:
         census.state["matches"] = [MIT]
-        services = Services(replace(sqlite_services.settings, geocoder_url=census.url + "/"))
-        with services.session() as session:
-            load_campaign(session, CAMPAIGN_FILE)
-            slug = session.scalar(sa.select(Campaign.slug))
+        own = Services(replace(services.settings, geocoder_url=census.url + "/"))
+        with own.session() as session:
             form = ActionForm(first_name="Ada", last_name="Lee", zip="02139",
                               email="ada@example.org",
-                              address="77 Massachusetts Ave, Cambridge, MA")
+                              # Never asked before: the geocoder's answers are cached
+                              address=f"{secrets.randbelow(10**6)} Massachusetts Ave, Cambridge")
             action_id = submit_action(session, slug, form).action_id
-        app = create_celery(services.settings, services)
+        app = create_celery(own.settings, own)
         app.loader.import_default_modules()
         app.tasks["actionwave.resolve_actions"].apply(args=[[str(action_id)]]).get()
-        with services.session() as session:
+        with own.session() as session:
             action = session.get(Action, action_id)
             assert action.status == "delivering"
             assert action.details["resolved_by"] == "matched"
-        services.close()
-    assert writes_during_call == [True]
+        own.close()
+    return seen
+
+
+def test_resolution_calls_the_geocoder_holding_no_write_lock(
+        sqlite_services: Services) -> None:  # noqa: F811
+    """On SQLite: during the Census call another connection takes the write lock at once."""
+    path = sqlite_services.settings.database_url.removeprefix("sqlite:///")
+
+    def can_write() -> bool:
+        other = sqlite3.connect(path, timeout=0, isolation_level=None)
+        try:
+            other.execute("BEGIN IMMEDIATE")
+            other.execute("ROLLBACK")
+            return True
+        except sqlite3.OperationalError:
+            return False
+        finally:
+            other.close()
+
+    with sqlite_services.session() as session:
+        load_campaign(session, CAMPAIGN_FILE)
+        slug = session.scalar(sa.select(Campaign.slug))
+    assert _resolve_through_census(sqlite_services, slug, can_write) == [True]
+
+
+def test_resolution_calls_the_geocoder_with_no_transaction_open(
+        committed_db: Services, campaign_slug: str) -> None:
+    """On PostgreSQL: during the Census call no connection of ours is in a transaction."""
+    watcher = sa.create_engine(committed_db.settings.database_url, poolclass=sa.NullPool)
+
+    def none_in_transaction() -> bool:
+        with watcher.connect() as conn:
+            return conn.scalar(sa.text(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                " AND state LIKE 'idle in transaction%' AND pid <> pg_backend_pid()")) == 0
+
+    assert _resolve_through_census(committed_db, campaign_slug, none_in_transaction) == [True]
+    watcher.dispose()
 
 
 def test_a_forked_child_opens_its_own_connections(tmp_path: Path) -> None:
