@@ -21,10 +21,6 @@ from tasks.delivery import start_draining
 CHUNK = 5
 
 
-def batched(items: list[uuid.UUID], size: int) -> list[list[uuid.UUID]]:
-    return [items[start:start + size] for start in range(0, len(items), size)]
-
-
 @shared_task(name="actionwave.resolve_actions", bind=True, max_retries=None)
 def resolve_actions(self, action_ids: list[str]) -> None:  # type: ignore[no-untyped-def]
     """Resolve a batch of accepted actions and plan their deliveries, then start delivering.
@@ -35,7 +31,8 @@ def resolve_actions(self, action_ids: list[str]) -> None:  # type: ignore[no-unt
     plan_targets = TargetPlanner(services.settings)
     try:
         ids = [uuid.UUID(a) for a in action_ids]
-        for chunk in batched(ids, CHUNK if services.engine.dialect.name == "sqlite" else len(ids)):
+        size = CHUNK if services.engine.dialect.name == "sqlite" else max(len(ids), 1)
+        for chunk in (ids[start:start + size] for start in range(0, len(ids), size)):
             with services.session(reads_first=True) as session:  # reads: no lock on SQLite
                 pending = load_pending(session, chunk, services.legislators.get(session))
             # The geocoder (Census, for an address in a split ZIP) is asked with no transaction

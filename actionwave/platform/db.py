@@ -135,7 +135,9 @@ class WriterTurns:
             self._pid = os.getpid()
         return self._fd
 
-    def begin(self, dbapi_connection: sqlite3.Connection, intake: bool) -> None:
+    def begin(self, connection: Connection, dbapi_connection: sqlite3.Connection) -> None:
+        """Take the write lock for ``connection`` (an intake's if it has ``intake_first``)."""
+        intake = bool(connection.get_execution_options().get(INTAKE))
         if self.path is None:
             _begin_immediate(dbapi_connection)
         elif intake:
@@ -205,8 +207,7 @@ def _sqlite_begin(connection: Any, turns: WriterTurns) -> None:
         connection.info[_READING] = True
         return
     # Take the write lock at BEGIN: two writers never deadlock upgrading a read lock.
-    turns.begin(connection.connection.dbapi_connection,
-                bool(connection.get_execution_options().get(INTAKE)))
+    turns.begin(connection, connection.connection.dbapi_connection)
     connection.info[_READING] = False
 
 
@@ -227,7 +228,7 @@ def _sqlite_write_on_demand(connection: Any, cursor: Any, statement: str, _param
     if statement.lstrip().split(None, 1)[0].upper() in _READ_KEYWORDS:
         return
     cursor.execute("COMMIT")
-    turns.begin(cursor.connection, bool(connection.get_execution_options().get(INTAKE)))
+    turns.begin(connection, cursor.connection)
     connection.info[_READING] = False
 
 
