@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,10 @@ import redis
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from actionwave.campaigns.files import load_campaign
+from actionwave.core.models import Campaign
+from actionwave.legislators.sources import read_source
+from actionwave.legislators.sync import store_snapshot
 from actionwave.platform.config import Settings
 from actionwave.platform.migrate import upgrade
 from actionwave.system.schema import metadata
@@ -92,9 +97,6 @@ def services(settings: Settings) -> Iterator[Services]:
 @pytest.fixture(scope="session", autouse=True)
 def legislator_snapshot(services: Services) -> None:
     """The real legislators and ZIP crosswalk from ../shared/data, synced once per session."""
-    from actionwave.legislators.sources import read_source
-    from actionwave.legislators.sync import store_snapshot
-
     with services.session() as session:
         store_snapshot(session, read_source(str(SHARED_DATA)))
 
@@ -135,7 +137,6 @@ def truncate_all(engine: sa.Engine) -> None:
 def campaign_slug(services: Services) -> str:
     """The example campaign, loaded (idempotently) and committed, with the made-up second
     campaign loaded after it (``second_campaign``), so every test runs with two campaigns."""
-    from actionwave.campaigns.files import load_campaign
 
     with services.session() as session:
         slug = load_campaign(session, CAMPAIGN_FILE).slug
@@ -232,3 +233,26 @@ def page(browser):  # type: ignore[no-untyped-def]
     page = context.new_page()
     yield page
     context.close()
+
+
+@pytest.fixture(params=["postgresql", "sqlite"])
+def worker_store(request: pytest.FixtureRequest, settings: Settings,
+                 tmp_path: Path) -> Iterator[Services]:
+    """For tests with a real worker: services on PostgreSQL and Redis, or as ``make run`` sets
+    them (a SQLite database, a SQLite broker, no Redis); the example campaign and the legislator
+    data loaded."""
+    if request.param == "postgresql":
+        services = request.getfixturevalue("committed_db")
+    else:
+        url = f"sqlite:///{tmp_path / 'actionwave.db'}"
+        upgrade(url)
+        services = Services(replace(settings, database_url=url, redis_url="",
+                                    broker_url=f"sqla+sqlite:///{tmp_path / 'broker.db'}"))
+        with services.session() as session:
+            store_snapshot(session, read_source(str(SHARED_DATA)))
+    with services.session() as session:
+        if session.scalar(sa.select(Campaign.id).limit(1)) is None:
+            load_campaign(session, CAMPAIGN_FILE)
+    yield services
+    if request.param == "sqlite":
+        services.close()

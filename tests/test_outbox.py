@@ -67,18 +67,18 @@ def test_stalled_actions_are_queued_again(services: Services, campaign_slug: str
 
 
 def test_a_starting_worker_queues_again_what_was_lost_before_it(
-        services: Services, campaign_slug: str, committed_db: Services, start_worker) -> None:
+        worker_store: Services, start_worker) -> None:  # type: ignore[no-untyped-def]
     """An action relayed, then lost with a broker that restarted empty, long ago: the relay of
     the next worker to start queues it again at once, not half a STALLED_AFTER later."""
-    with services.session() as session:
-        submitted = submit_action(session, campaign_slug, parse_action_form(VALID))
-        relay_outbox(services.session_factory, lambda t, refs: None)  # relayed, then "lost"
+    with worker_store.session() as session:
+        submitted = submit_action(session, "hketo-certification-act", parse_action_form(VALID))
+        relay_outbox(worker_store.session_factory, lambda t, refs: None)  # relayed, "lost"
         session.execute(update(Action).where(Action.id == submitted.action_id)
                         .values(updated_at=datetime.now(UTC) - timedelta(minutes=10)))
         session.commit()
     started = time.monotonic()
-    start_worker()
-    wait_for(lambda: status_of(services, submitted.action_id) != "accepted", timeout=30,
+    start_worker(worker_store.settings)
+    wait_for(lambda: status_of(worker_store, submitted.action_id) != "accepted", timeout=30,
              message="the starting worker to queue the lost action again")
     assert time.monotonic() - started < 30
 

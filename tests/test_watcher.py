@@ -332,22 +332,28 @@ def test_retry_after_is_honoured_across_beat_ticks(
 
 
 def test_a_worker_polls_the_bill_and_the_campaign_reacts_in_a_task_of_its_own(
-    committed_db: Services, campaign_slug: str, settings: Settings, congress: CongressStub,
+    worker_store: Services, congress: CongressStub,
     start_worker,  # type: ignore[no-untyped-def]
 ) -> None:
     """Beat's ``poll_bills`` on a real worker records the stage; ``react_to_bill``, which it asks
     for, starts the wave bound to that stage."""
     from workers.celery_app import create_celery
 
-    campaign_id = _seed(committed_db, campaign_slug)
+    with worker_store.session() as session:
+        campaign_id = session.scalar(select(Campaign.id).where(
+            Campaign.slug == "hketo-certification-act"))
+        create_wave(session, campaign_id, "on introduced", trigger="stage",
+                    trigger_stage="introduced")
+        session.commit()
     BillReplay(congress, ("119", "hr", "2661")).show("introduced")
-    own = replace(settings, congress_api_url=congress.api_url, congress_api_key=API_KEY)
+    own = replace(worker_store.settings, congress_api_url=congress.api_url,
+                  congress_api_key=API_KEY)
     start_worker(own)
     app = create_celery(own)
     app.send_task("actionwave.poll_bills")
 
     def reacted() -> bool:
-        with committed_db.session() as session:
+        with worker_store.session() as session:
             transitions = session.scalars(select(BillStageTransition).where(
                 BillStageTransition.campaign_id == campaign_id)).all()
             running_waves = session.scalars(select(Wave).where(Wave.status == "running")).all()
